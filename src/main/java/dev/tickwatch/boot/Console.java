@@ -1,0 +1,82 @@
+package dev.tickwatch.boot;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A guest's serial console as QEMU writes it to a file, read as it grows. QEMU's file chardev
+ * writes unbuffered and never blocks the guest, which is why we tail a file instead of a pipe.
+ * Thread-safe.
+ */
+public final class Console {
+
+    private final Path file;
+    private final StringBuilder text = new StringBuilder();
+    private long offset;
+    private long lastGrowthNanos = System.nanoTime();
+
+    public Console(Path file) {
+        this.file = file;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Reads what was appended since the last call and returns only that part. */
+    public synchronized String poll() {
+        if (!Files.exists(file)) {
+            return "";
+        }
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+            long len = f.length();
+            if (len <= offset) {
+                return "";
+            }
+            byte[] b = new byte[(int) Math.min(len - offset, Integer.MAX_VALUE - 16)];
+            f.seek(offset);
+            f.readFully(b);
+            offset += b.length;
+            lastGrowthNanos = System.nanoTime();
+            // Serial output is ASCII in practice; a split UTF-8 sequence would only garble one char.
+            String s = new String(b, StandardCharsets.UTF_8);
+            text.append(s);
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read console " + file, e);
+        }
+    }
+
+    /** Everything the guest printed so far (reads what is new first). */
+    public synchronized String text() {
+        poll();
+        return text.toString();
+    }
+
+    /** Bytes read so far. */
+    public synchronized long size() {
+        return offset;
+    }
+
+    /** {@link System#nanoTime()} of the last poll that found new output. */
+    public synchronized long lastGrowthNanos() {
+        return lastGrowthNanos;
+    }
+
+    /** The last {@code maxLines} lines, for error messages and reports. */
+    public String tail(int maxLines) {
+        String t = text();
+        int idx = t.length();
+        for (int n = 0; n < maxLines && idx > 0; n++) {
+            idx = t.lastIndexOf('\n', idx - 2);
+            if (idx < 0) {
+                return t;
+            }
+        }
+        return t.substring(idx + 1);
+    }
+}

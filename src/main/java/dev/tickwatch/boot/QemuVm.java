@@ -1,0 +1,299 @@
+package dev.tickwatch.boot;
+
+import dev.tickwatch.QemuException;
+import dev.tickwatch.TickwatchException;
+import dev.tickwatch.net.Endpoint;
+import dev.tickwatch.qmp.QmpClient;
+import dev.tickwatch.qmp.QmpOptions;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One running QEMU, in a private temp folder that holds its QMP socket, its gdbstub socket,
+ * its console log and QEMU's own stderr. {@link #start} returns once QMP answers;
+ * {@link #close} ends QEMU (QMP {@code quit}, then SIGTERM, then SIGKILL), reaps it and deletes
+ * the folder. A JVM shutdown hook does the same for every VM still open, so Ctrl-C or an
+ * uncaught exception leaves no QEMU and no socket behind.
+ */
+public final class QemuVm implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(QemuVm.class.getName());
+    private static final Set<QemuVm> LIVE = ConcurrentHashMap.newKeySet();
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration QUIT_GRACE = Duration.ofSeconds(3);
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (QemuVm vm : List.copyOf(LIVE)) {
+                vm.close();
+            }
+        }, "tickwatch-qemu-reaper"));
+    }
+
+    private final QemuConfig config;
+    private final Path dir;
+    private final List<String> command;
+    private final Process process;
+    private final Console console;
+    private final Accel accel;
+    private volatile QmpClient qmp;
+    private volatile boolean closed;
+
+    private QemuVm(QemuConfig config, Accel accel, Path dir, List<String> command, Process process) {
+        this.config = config;
+        this.accel = accel;
+        this.dir = dir;
+        this.command = List.copyOf(command);
+        this.process = process;
+        this.console = new Console(dir.resolve("console.log"));
+    }
+
+    /**
+     * Starts QEMU and connects to its QMP socket.
+     *
+     * @throws QemuException when QEMU is missing, exits at once, or QMP never answers; the
+     *                       message carries QEMU's last stderr lines
+     */
+    public static QemuVm start(QemuConfig config) {
+        return start(config, QmpOptions.defaults());
+    }
+
+    public static QemuVm start(QemuConfig config, QmpOptions qmpOptions) {
+        Accel accel = Accelerators.resolve(config);
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("tickwatch-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new QemuException("cannot create a temp folder for QEMU: " + e.getMessage(), e);
+        }
+        List<String> cmd = commandLine(config, accel, dir);
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("qemu.log").toFile()).start();
+        } catch (IOException e) {
+            deleteTree(dir);
+            throw new QemuException("cannot start " + config.binary() + ": " + e.getMessage()
+                    + (config.binary().equals(QemuConfig.DEFAULT_BINARY) ? "; " + KernelCache.FIX : ""), e);
+        }
+        QemuVm vm = new QemuVm(config, accel, dir, cmd, p);
+        LIVE.add(vm);
+        try {
+            vm.awaitSocket(vm.qmpEndpoint().path(), READY_TIMEOUT);
+            vm.qmp = QmpClient.connect(vm.qmpEndpoint(), qmpOptions);
+            return vm;
+        } catch (RuntimeException e) {
+            String log = vm.qemuLog();
+            vm.close();
+            if (e instanceof QemuException) {
+                throw e;
+            }
+            throw new QemuException("QEMU did not become ready: " + e.getMessage()
+                    + (log.isBlank() ? "" : "\nQEMU said: " + log.strip()), e);
+        }
+    }
+
+    /** The full QEMU command line for {@code config}, sockets and logs in {@code dir}. */
+    public static List<String> commandLine(QemuConfig config, Accel accel, Path dir) {
+        List<String> c = new ArrayList<>();
+        c.add(config.binary());
+        c.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
+        c.addAll(List.of("-accel", accel.qemuName()));
+        if (config.cpu() != null) {
+            c.addAll(List.of("-cpu", config.cpu()));
+        }
+        c.addAll(List.of("-smp", Integer.toString(config.smp()), "-m", config.memoryMiB() + "M"));
+        c.addAll(List.of("-kernel", config.kernel().toString()));
+        if (config.initrd() != null) {
+            c.addAll(List.of("-initrd", config.initrd().toString()));
+        }
+        c.addAll(List.of("-append", config.append()));
+        c.addAll(List.of("-chardev", "file,id=console0,path=" + dir.resolve("console.log"),
+                "-serial", "chardev:console0"));
+        c.addAll(List.of("-qmp", "unix:" + dir.resolve("qmp.sock") + ",server=on,wait=off"));
+        if (config.gdbstub()) {
+            c.addAll(List.of("-chardev", "socket,id=gdb0,path=" + dir.resolve("gdb.sock") + ",server=on,wait=off",
+                    "-gdb", "chardev:gdb0"));
+        }
+        c.addAll(config.extraArgs());
+        return c;
+    }
+
+    /** Waits for QEMU to create a socket, with inotify, not by polling; fails early if QEMU exits. */
+    private void awaitSocket(Path socket, Duration timeout) {
+        try (WatchService ws = FileSystems.getDefault().newWatchService()) {
+            dir.register(ws, StandardWatchEventKinds.ENTRY_CREATE);
+            // Closing the watch service wakes the wait below when QEMU dies first.
+            process.onExit().thenRun(() -> {
+                try {
+                    ws.close();
+                } catch (IOException ignored) {
+                    // nothing to do: the wait sees the process gone
+                }
+            });
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!Files.exists(socket)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new QemuException("QEMU did not create " + socket.getFileName() + " within "
+                            + timeout.toSeconds() + " s");
+                }
+                WatchKey key;
+                try {
+                    key = ws.poll(left, TimeUnit.NANOSECONDS);
+                } catch (ClosedWatchServiceException e) {
+                    key = null;
+                }
+                if (!process.isAlive()) {
+                    throw new QemuException("QEMU exited with status " + process.exitValue()
+                            + " before it was ready: " + qemuLog().strip());
+                }
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
+            }
+        } catch (IOException e) {
+            throw new QemuException("cannot watch " + dir + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QemuException("interrupted while starting QEMU", e);
+        } catch (ClosedWatchServiceException e) {
+            throw new QemuException("QEMU exited before it was ready: " + qemuLog().strip());
+        }
+    }
+
+    public QemuConfig config() {
+        return config;
+    }
+
+    /** The accelerator actually used ({@link Accel#AUTO} resolved). */
+    public Accel accel() {
+        return accel;
+    }
+
+    /** The exact command line QEMU was started with. */
+    public List<String> command() {
+        return command;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Endpoint.Unix qmpEndpoint() {
+        return new Endpoint.Unix(dir.resolve("qmp.sock"));
+    }
+
+    /** The gdbstub's socket; connecting to it pauses the VM until the client detaches. */
+    public Endpoint.Unix gdbEndpoint() {
+        if (!config.gdbstub()) {
+            throw new TickwatchException("this VM was started without a gdbstub");
+        }
+        return new Endpoint.Unix(dir.resolve("gdb.sock"));
+    }
+
+    /** The QMP client the launcher connected. QEMU serves one client per monitor at a time. */
+    public QmpClient qmp() {
+        return qmp;
+    }
+
+    public Console console() {
+        return console;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** QEMU's own stderr and stdout so far (errors about arguments, warnings). */
+    public String qemuLog() {
+        try {
+            Path log = dir.resolve("qemu.log");
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Waits for QEMU to exit by itself (e.g. after the guest powered off); true if it did. */
+    public boolean waitForExit(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Ends QEMU if it still runs, reaps it and deletes the folder. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            QmpClient q = qmp;
+            if (process.isAlive() && q != null && q.isOpen()) {
+                try {
+                    q.quit();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "quit failed: {0}", e.getMessage());
+                }
+                waitForExit(QUIT_GRACE);
+            }
+            if (q != null) {
+                q.close();
+            }
+            if (process.isAlive()) {
+                process.destroy();
+                waitForExit(QUIT_GRACE);
+            }
+            if (process.isAlive()) {
+                process.destroyForcibly();
+                waitForExit(Duration.ofSeconds(10));
+            }
+        } finally {
+            deleteTree(dir);
+            LIVE.remove(this);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete " + dir + ": " + e.getMessage());
+        }
+    }
+}

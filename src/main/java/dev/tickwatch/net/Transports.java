@@ -1,0 +1,80 @@
+package dev.tickwatch.net;
+
+import dev.tickwatch.ConnectionException;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The process-wide event loop and the one place that turns an {@link Endpoint} into a
+ * connected channel. Unix sockets go through NIO's domain socket support (Java 16+), so no
+ * native library is needed. Threads are daemons: a forgotten client never keeps the JVM alive.
+ */
+public final class Transports {
+
+    private static final class Holder {
+        // Two threads are plenty: QMP and RSP traffic is small; the work is waiting.
+        static final EventLoopGroup GROUP = new MultiThreadIoEventLoopGroup(2,
+                new DefaultThreadFactory("tickwatch-io", true), NioIoHandler.newFactory());
+    }
+
+    private Transports() {
+    }
+
+    public static EventLoopGroup group() {
+        return Holder.GROUP;
+    }
+
+    /**
+     * Connects to {@code endpoint} and installs {@code initializer}'s handlers.
+     *
+     * @throws ConnectionException with one line saying what is wrong (no such socket, refused...)
+     */
+    public static Channel connect(Endpoint endpoint, ChannelInitializer<Channel> initializer,
+            Duration connectTimeout) {
+        if (endpoint instanceof Endpoint.Unix unix && !Files.exists(unix.path())) {
+            throw new ConnectionException("cannot connect to " + endpoint + ": no such socket");
+        }
+        Bootstrap b = new Bootstrap().group(group()).handler(initializer)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
+        java.net.SocketAddress address;
+        if (endpoint instanceof Endpoint.Unix unix) {
+            b.channel(NioDomainSocketChannel.class);
+            address = unix.socketAddress();
+        } else {
+            Endpoint.Tcp tcp = (Endpoint.Tcp) endpoint;
+            b.channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true);
+            address = new InetSocketAddress(tcp.host(), tcp.port());
+        }
+        ChannelFuture f = b.connect(address);
+        if (!f.awaitUninterruptibly(connectTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS)) {
+            f.cancel(false);
+            throw new ConnectionException("cannot connect to " + endpoint + ": timed out after "
+                    + connectTimeout.toMillis() + " ms");
+        }
+        if (!f.isSuccess()) {
+            throw new ConnectionException("cannot connect to " + endpoint + ": " + reason(f.cause()), f.cause());
+        }
+        return f.channel();
+    }
+
+    private static String reason(Throwable t) {
+        if (t instanceof ConnectException && t.getMessage() != null) {
+            return t.getMessage().replaceFirst("^.*: ", "");
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+}

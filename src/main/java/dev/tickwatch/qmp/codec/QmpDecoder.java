@@ -1,0 +1,252 @@
+package dev.tickwatch.qmp.codec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tickwatch.util.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Frames the QMP byte stream into JSON objects and decodes each into a {@link QmpMessage}
+ * (QMP spec, section 2: the server sends one JSON object per message, QEMU ends each with CRLF).
+ *
+ * <p>Framing counts braces outside strings, like Netty's {@code JsonObjectDecoder}, but a bad
+ * frame does not poison the stream: garbage between objects is skipped up to the next '{',
+ * an object over {@code maxObjectLength} is skipped to its closing brace, and each becomes one
+ * {@link QmpInvalid} message. Memory stays bounded by {@code maxObjectLength} whatever arrives.
+ */
+public final class QmpDecoder extends ByteToMessageDecoder {
+
+    /** Default limit on one JSON object: {@code query-qmp-schema} alone is about 207 KB. */
+    public static final int DEFAULT_MAX_OBJECT_LENGTH = 8 * 1024 * 1024;
+    private static final int EXCERPT = 80;
+
+    private enum State { BETWEEN, GARBAGE, OBJECT, OVERSIZED }
+
+    private final int maxObjectLength;
+    private final Consumer<String> frameTap;
+
+    private State state = State.BETWEEN;
+    /** Bytes of the current object already scanned, from the reader index. */
+    private int scanned;
+    private int depth;
+    private boolean inString;
+    private boolean escaped;
+    private long skipped;
+    private String garbageExcerpt;
+
+    public QmpDecoder() {
+        this(DEFAULT_MAX_OBJECT_LENGTH, null);
+    }
+
+    /**
+     * @param maxObjectLength largest JSON object accepted, in bytes
+     * @param frameTap        receives the text of every complete frame (for transcripts), or null
+     */
+    public QmpDecoder(int maxObjectLength, Consumer<String> frameTap) {
+        if (maxObjectLength < 64) {
+            throw new IllegalArgumentException("maxObjectLength: " + maxObjectLength + " (expected: >= 64)");
+        }
+        this.maxObjectLength = maxObjectLength;
+        this.frameTap = frameTap;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (in.isReadable()) {
+            switch (state) {
+                case BETWEEN -> {
+                    byte b = in.getByte(in.readerIndex());
+                    if (isWhitespace(b)) {
+                        in.skipBytes(1);
+                    } else if (b == '{') {
+                        startObject();
+                    } else {
+                        state = State.GARBAGE;
+                        skipped = 0;
+                        garbageExcerpt = excerpt(in, in.readerIndex(), Math.min(in.readableBytes(), EXCERPT));
+                    }
+                }
+                case GARBAGE -> {
+                    int brace = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '{');
+                    int end = brace < 0 ? in.writerIndex() : brace;
+                    skipped += end - in.readerIndex();
+                    in.readerIndex(end);
+                    if (brace < 0) {
+                        return;
+                    }
+                    out.add(new QmpInvalid("garbage between messages: " + skipped + " bytes skipped",
+                            garbageExcerpt));
+                    state = State.BETWEEN;
+                }
+                case OBJECT -> {
+                    int end = scan(in, in.readerIndex() + scanned);
+                    if (end < 0) {
+                        scanned = in.readableBytes();
+                        if (scanned > maxObjectLength) {
+                            // Keep counting braces while discarding, so the stream stays in sync.
+                            out.add(new QmpInvalid("object length: > " + maxObjectLength
+                                    + " (expected: <= " + maxObjectLength + ")",
+                                    excerpt(in, in.readerIndex(), EXCERPT)));
+                            skipped = in.readableBytes();
+                            in.skipBytes(in.readableBytes());
+                            state = State.OVERSIZED;
+                        }
+                        return;
+                    }
+                    int length = end - in.readerIndex() + 1;
+                    if (length > maxObjectLength) {
+                        out.add(new QmpInvalid("object length: " + length + " (expected: <= "
+                                + maxObjectLength + ")", excerpt(in, in.readerIndex(), EXCERPT)));
+                        in.readerIndex(end + 1);
+                    } else {
+                        byte[] frame = new byte[length];
+                        in.readBytes(frame);
+                        out.add(parse(frame));
+                    }
+                    state = State.BETWEEN;
+                }
+                case OVERSIZED -> {
+                    int end = scan(in, in.readerIndex());
+                    if (end < 0) {
+                        in.skipBytes(in.readableBytes());
+                        return;
+                    }
+                    in.readerIndex(end + 1);
+                    state = State.BETWEEN;
+                }
+                default -> throw new IllegalStateException(state.name());
+            }
+        }
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        decode(ctx, in, out);
+        switch (state) {
+            case OBJECT, OVERSIZED -> out.add(new QmpInvalid("truncated object at end of stream: "
+                    + Math.max(in.readableBytes(), scanned) + " bytes", excerpt(in, in.readerIndex(),
+                    Math.min(in.readableBytes(), EXCERPT))));
+            case GARBAGE -> out.add(new QmpInvalid("garbage at end of stream: " + skipped + " bytes",
+                    garbageExcerpt));
+            default -> { }
+        }
+        in.skipBytes(in.readableBytes());
+        state = State.BETWEEN;
+    }
+
+    private void startObject() {
+        state = State.OBJECT;
+        scanned = 0;
+        depth = 0;
+        inString = false;
+        escaped = false;
+    }
+
+    /** Scans from {@code from}; returns the index of the brace closing the object, or -1. */
+    private int scan(ByteBuf in, int from) {
+        for (int i = from; i < in.writerIndex(); i++) {
+            byte b = in.getByte(i);
+            if (inString) {
+                if (escaped) {
+                    escaped = false;
+                } else if (b == '\\') {
+                    escaped = true;
+                } else if (b == '"') {
+                    inString = false;
+                }
+            } else if (b == '"') {
+                inString = true;
+            } else if (b == '{' || b == '[') {
+                depth++;
+            } else if (b == '}' || b == ']') {
+                if (--depth == 0) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private QmpMessage parse(byte[] frame) {
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(frame);
+        } catch (IOException e) {
+            return new QmpInvalid("malformed JSON: " + firstLine(e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe
+                    ? jpe.getOriginalMessage() : e.getMessage()),
+                    excerpt(frame));
+        }
+        if (frameTap != null) {
+            frameTap.accept(Json.compact(node));
+        }
+        return classify(node, frame);
+    }
+
+    static QmpMessage classify(JsonNode node, byte[] frame) {
+        if (node == null || !node.isObject()) {
+            return new QmpInvalid("not a JSON object", excerpt(frame));
+        }
+        JsonNode id = node.has("id") ? node.get("id") : null;
+        if (node.has("return")) {
+            return new QmpReturn(id, node.get("return"));
+        }
+        if (node.has("error")) {
+            JsonNode err = node.get("error");
+            return new QmpError(id, err.path("class").asText("GenericError"), err.path("desc").asText(""));
+        }
+        if (node.has("event")) {
+            JsonNode ts = node.path("timestamp");
+            long micros = ts.path("seconds").asLong(0) * 1_000_000L + ts.path("microseconds").asLong(0);
+            JsonNode data = node.has("data") ? node.get("data") : Json.object();
+            return new QmpEvent(node.get("event").asText(), data, micros);
+        }
+        if (node.has("QMP")) {
+            JsonNode qmp = node.get("QMP");
+            List<String> caps = new ArrayList<>();
+            qmp.path("capabilities").forEach(c -> caps.add(c.asText()));
+            return new QmpGreeting(qmp.path("version"), List.copyOf(caps));
+        }
+        List<String> keys = new ArrayList<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        return new QmpInvalid("not a QMP message: keys " + keys, excerpt(frame));
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private static boolean isWhitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+    }
+
+    private static String excerpt(ByteBuf in, int from, int length) {
+        byte[] bytes = new byte[Math.min(length, in.writerIndex() - from)];
+        in.getBytes(from, bytes);
+        return printable(bytes);
+    }
+
+    private static String excerpt(byte[] frame) {
+        byte[] bytes = frame.length <= EXCERPT ? frame : java.util.Arrays.copyOf(frame, EXCERPT);
+        return printable(bytes);
+    }
+
+    private static String printable(byte[] bytes) {
+        String s = new String(bytes, StandardCharsets.UTF_8);
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            sb.append(c >= 0x20 && c != 0x7f && c != '\uFFFD' ? c : '.');
+        }
+        return sb.toString();
+    }
+}
