@@ -27,6 +27,7 @@
 #include <linux/clockchips.h>
 #include <linux/hrtimer.h>
 #include <linux/percpu.h>
+#include <linux/slab.h>
 #include <asm/apic.h>
 #include <asm/msr.h>
 
@@ -264,6 +265,7 @@ static int lab_target_cpu(void)
 
 static void lab_spin_deadlock(void)
 {
+	struct task_struct **t;
 	int n = 0, i;
 
 	pr_emerg("inducing %s (%u cpus)\n", mode, num_online_cpus());
@@ -274,8 +276,26 @@ static void lab_spin_deadlock(void)
 		spin_lock(&lab_lock_a);
 		return;
 	}
+	/*
+	 * Create every thread before waking any: once one CPU spins with IRQs
+	 * off, kthreadd (or an IPI) may need that CPU and creation would stall.
+	 */
+	t = kcalloc(nr_cpu_ids, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return;
+	for_each_online_cpu(i) {
+		t[i] = kthread_create(lab_abba_thread, (void *)(long)(n < 2 ? n : 2),
+				      "lab-abba/%d", i);
+		if (IS_ERR(t[i])) {
+			t[i] = NULL;
+			continue;
+		}
+		kthread_bind(t[i], i);
+		n++;
+	}
 	for_each_online_cpu(i)
-		lab_start_on(lab_abba_thread, (void *)(long)(n < 2 ? n : 2), i, "lab-abba"), n++;
+		if (t[i])
+			wake_up_process(t[i]);
 }
 
 /* ------------------------------------------------------------------ */

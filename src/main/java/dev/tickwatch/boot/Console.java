@@ -6,6 +6,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * A guest's serial console as QEMU writes it to a file, read as it grows. QEMU's file chardev
@@ -65,6 +71,33 @@ public final class Console {
     /** {@link System#nanoTime()} of the last poll that found new output. */
     public synchronized long lastGrowthNanos() {
         return lastGrowthNanos;
+    }
+
+    /**
+     * Waits until the console text satisfies {@code condition}, woken by inotify when QEMU
+     * writes, not by polling. Returns false on timeout.
+     */
+    public boolean await(Predicate<String> condition, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (WatchService ws = file.getFileSystem().newWatchService()) {
+            file.toAbsolutePath().getParent().register(ws, StandardWatchEventKinds.ENTRY_MODIFY,
+                    StandardWatchEventKinds.ENTRY_CREATE);
+            while (!condition.test(text())) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                WatchKey key = ws.poll(left, TimeUnit.NANOSECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot watch console " + file, e);
+        }
     }
 
     /** The last {@code maxLines} lines, for error messages and reports. */

@@ -440,6 +440,11 @@ public final class QmpClient implements AutoCloseable {
     }
 
     private void onInvalid(QmpInvalid bad) {
+        Channel ch = channel;
+        if (ch != null && !ch.isActive()) {
+            // A frame cut short by the peer closing: onClosed reports it as the connection loss it is.
+            return;
+        }
         ProtocolException ex = new ProtocolException("garbled QMP data from " + endpoint + ": "
                 + bad.reason() + " near '" + bad.excerpt() + "'");
         if (!greeting.isDone()) {

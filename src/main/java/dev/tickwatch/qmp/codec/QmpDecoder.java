@@ -37,8 +37,6 @@ public final class QmpDecoder extends ByteToMessageDecoder {
     private int depth;
     private boolean inString;
     private boolean escaped;
-    private long skipped;
-    private String garbageExcerpt;
 
     public QmpDecoder() {
         this(DEFAULT_MAX_OBJECT_LENGTH, null);
@@ -56,6 +54,11 @@ public final class QmpDecoder extends ByteToMessageDecoder {
         this.frameTap = frameTap;
     }
 
+    /** Bytes held back waiting for the rest of a frame: never more than the size limit plus one read. */
+    public int bufferedBytes() {
+        return actualReadableBytes();
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (in.isReadable()) {
@@ -67,21 +70,19 @@ public final class QmpDecoder extends ByteToMessageDecoder {
                     } else if (b == '{') {
                         startObject();
                     } else {
+                        // Reported at once (a decoder must consume what it reports), then skipped.
+                        out.add(new QmpInvalid("garbage between messages, skipped up to the next '{'",
+                                excerpt(in, in.readerIndex(), Math.min(in.readableBytes(), EXCERPT))));
+                        in.skipBytes(1);
                         state = State.GARBAGE;
-                        skipped = 0;
-                        garbageExcerpt = excerpt(in, in.readerIndex(), Math.min(in.readableBytes(), EXCERPT));
                     }
                 }
                 case GARBAGE -> {
                     int brace = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '{');
-                    int end = brace < 0 ? in.writerIndex() : brace;
-                    skipped += end - in.readerIndex();
-                    in.readerIndex(end);
+                    in.readerIndex(brace < 0 ? in.writerIndex() : brace);
                     if (brace < 0) {
                         return;
                     }
-                    out.add(new QmpInvalid("garbage between messages: " + skipped + " bytes skipped",
-                            garbageExcerpt));
                     state = State.BETWEEN;
                 }
                 case OBJECT -> {
@@ -93,7 +94,6 @@ public final class QmpDecoder extends ByteToMessageDecoder {
                             out.add(new QmpInvalid("object length: > " + maxObjectLength
                                     + " (expected: <= " + maxObjectLength + ")",
                                     excerpt(in, in.readerIndex(), EXCERPT)));
-                            skipped = in.readableBytes();
                             in.skipBytes(in.readableBytes());
                             state = State.OVERSIZED;
                         }
@@ -132,8 +132,6 @@ public final class QmpDecoder extends ByteToMessageDecoder {
             case OBJECT, OVERSIZED -> out.add(new QmpInvalid("truncated object at end of stream: "
                     + Math.max(in.readableBytes(), scanned) + " bytes", excerpt(in, in.readerIndex(),
                     Math.min(in.readableBytes(), EXCERPT))));
-            case GARBAGE -> out.add(new QmpInvalid("garbage at end of stream: " + skipped + " bytes",
-                    garbageExcerpt));
             default -> { }
         }
         in.skipBytes(in.readableBytes());
