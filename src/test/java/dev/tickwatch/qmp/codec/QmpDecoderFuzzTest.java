@@ -1,0 +1,100 @@
+package dev.tickwatch.qmp.codec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tickwatch.testing.QmpTranscript;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+
+/**
+ * Property tests of the QMP decoder on random bytes and on mutations of a real QEMU transcript:
+ * nothing escapes but {@link QmpInvalid} messages, the bytes held back stay under the size limit,
+ * and a well-formed stream decodes the same however it is split.
+ */
+class QmpDecoderFuzzTest {
+
+    private static final int LIMIT = 8192;
+    private static final byte[] REAL = QmpTranscript.load("session-7.2.txt").serverStream()
+            .getBytes(StandardCharsets.UTF_8);
+
+    /** Feeds {@code data} in chunks cut at {@code cuts}; returns the messages, checking memory as it goes. */
+    private static List<QmpMessage> decode(byte[] data, List<Integer> cuts) {
+        QmpDecoder decoder = new QmpDecoder(LIMIT, null);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        int[] points = cuts.stream().mapToInt(c -> Math.floorMod(c, data.length + 1)).sorted().distinct().toArray();
+        int from = 0;
+        List<QmpMessage> out = new ArrayList<>();
+        for (int p : concat(points, data.length)) {
+            if (p > from) {
+                // Any exception here fails the property: the decoder must never throw.
+                ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(data, from, p)));
+                assertTrue(decoder.bufferedBytes() <= LIMIT + (p - from),
+                        "decoder holds " + decoder.bufferedBytes() + " bytes");
+                from = p;
+            }
+            drain(ch, out);
+        }
+        ch.finish();
+        drain(ch, out);
+        return out;
+    }
+
+    private static int[] concat(int[] a, int last) {
+        int[] r = Arrays.copyOf(a, a.length + 1);
+        r[a.length] = last;
+        return r;
+    }
+
+    private static void drain(EmbeddedChannel ch, List<QmpMessage> out) {
+        for (Object o; (o = ch.readInbound()) != null; ) {
+            assertTrue(o instanceof QmpMessage, "not a QmpMessage: " + o);
+            out.add((QmpMessage) o);
+        }
+    }
+
+    @Property(tries = 300)
+    void randomBytesGiveOnlyMessages(@ForAll @Size(max = 30000) byte[] data, @ForAll @Size(max = 20) List<Integer> cuts) {
+        decode(data, cuts);
+    }
+
+    @Provide
+    Arbitrary<byte[]> jsonish() {
+        return Arbitraries.strings().withChars("{}[]\"\\:,  \r\nabc0123").ofMaxLength(12000)
+                .map(s -> s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Property(tries = 300)
+    void jsonLikeNoiseGivesOnlyMessages(@ForAll("jsonish") byte[] data, @ForAll @Size(max = 20) List<Integer> cuts) {
+        decode(data, cuts);
+    }
+
+    @Property(tries = 300)
+    void mutatedTranscriptsGiveOnlyMessages(@ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 1 << 20) Integer> positions,
+            @ForAll @Size(min = 1, max = 30) List<Byte> values, @ForAll @Size(max = 20) List<Integer> cuts) {
+        byte[] data = REAL.clone();
+        for (int i = 0; i < positions.size(); i++) {
+            data[positions.get(i) % data.length] = values.get(i % values.size());
+        }
+        List<QmpMessage> out = decode(data, cuts);
+        assertTrue(!out.isEmpty());
+    }
+
+    @Property(tries = 200)
+    void realStreamSurvivesAnySplit(@ForAll @Size(max = 60) List<Integer> cuts) {
+        List<QmpMessage> whole = decode(REAL, List.of());
+        assertEquals(whole, decode(REAL, cuts));
+        assertTrue(whole.stream().noneMatch(m -> m instanceof QmpInvalid), whole.toString());
+    }
+}
