@@ -195,6 +195,8 @@ static void lab_timer_stall(bool storm)
 /* ------------------------------------------------------------------ */
 /* Spin modes.                                                          */
 
+static void (*lab_rcu_qs)(void);	/* rcu_momentary_dyntick_idle, not exported */
+
 static DEFINE_SPINLOCK(lab_lock_a);
 static DEFINE_SPINLOCK(lab_lock_b);
 static atomic_t lab_holders = ATOMIC_INIT(0);
@@ -231,9 +233,22 @@ static int lab_spin_thread(void *arg)
 	bool irqs_on = (long)arg;
 
 	if (irqs_on) {
-		preempt_disable();	/* soft-lockup: IRQs on, never schedules */
-		for (;;)
+		/*
+		 * soft-lockup: IRQs on, never schedules.  Tell RCU once a second
+		 * that this CPU passed a quiescent state: otherwise RCU's stall
+		 * warning (21 s) comes first and its touch_nmi_watchdog() resets
+		 * the soft-lockup report timer, delaying that report to ~50 s.
+		 */
+		unsigned long last = jiffies;
+
+		preempt_disable();
+		for (;;) {
 			cpu_relax();
+			if (lab_rcu_qs && time_after(jiffies, last + HZ)) {
+				last = jiffies;
+				lab_rcu_qs();
+			}
+		}
 	}
 	local_irq_disable();
 	for (;;)
@@ -380,6 +395,8 @@ static int __init lab_init(void)
 	}
 	mode = (char *)lab_modes[lab_mode_id];	/* normalized (no trailing newline) */
 
+	if (lab_mode_id == M_SOFT_LOCKUP && !lab_find_lookup())
+		lab_rcu_qs = lab_sym("rcu_momentary_dyntick_idle");
 	if (lab_mode_id == M_LOST || lab_mode_id == M_STORM) {
 		ret = lab_find_lookup();
 		if (!ret)

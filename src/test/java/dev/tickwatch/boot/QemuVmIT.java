@@ -1,6 +1,7 @@
 package dev.tickwatch.boot;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,12 +13,15 @@ import dev.tickwatch.qmp.QmpCpu;
 import dev.tickwatch.qmp.QmpOptions;
 import dev.tickwatch.qmp.codec.QmpEvent;
 import dev.tickwatch.testing.Guests;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -80,6 +84,35 @@ class QemuVmIT {
             String viaHmp = qmp.hmp("x /2gx 0xffffffff81000000");
             long first = java.nio.ByteBuffer.wrap(text).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
             assertTrue(viaHmp.contains(String.format("0x%016x", first)), viaHmp + " vs " + Long.toHexString(first));
+
+            // Physical memory: nokaslr loads the kernel at 16 MiB, the same bytes as its virtual start.
+            Path phys = work.resolve("phys.bin");
+            qmp.pmemsave(0x1000000L, 4096, phys);
+            assertArrayEquals(text, Files.readAllBytes(phys));
+
+            // A detached dump ends with DUMP_COMPLETED; QEMU writes a kdump-compressed file.
+            Path core = work.resolve("vmcore");
+            QmpEvent done = qmp.dumpGuestMemory(core, "kdump-zlib", false).get(60, TimeUnit.SECONDS);
+            assertEquals("DUMP_COMPLETED", done.name());
+            // QEMU 7.2 writes kdump in makedumpfile's flattened form: its signature, then the
+            // kdump header ("KDUMP   ") inside the first data block.
+            byte[] all = Files.readAllBytes(core);
+            assertEquals("makedumpfile", new String(all, 0, 12, StandardCharsets.US_ASCII));
+            String head = new String(Arrays.copyOf(all, 65536), StandardCharsets.ISO_8859_1);
+            assertTrue(head.contains("KDUMP   "), "no kdump header");
+            await().atMost(Duration.ofSeconds(10)).until(() -> qmp.queryStatus().running());
+        }
+    }
+
+    @Test
+    void autoAcceleratorPicksOneThatBoots() {
+        List<QmpEvent> events = new CopyOnWriteArrayList<>();
+        QemuConfig config = Guests.appliance(work).accel(Accel.AUTO).smp(1).build();
+        try (QemuVm vm = start(config, QmpOptions.builder().eventListener(events::add).build())) {
+            assertTrue(vm.accel() == Accel.TCG || vm.accel() == Accel.KVM, vm.accel().name());
+            assertTrue(vm.command().contains(vm.accel().qemuName()), vm.command().toString());
+            assertTrue(vm.waitForExit(BOOT), "no poweroff with " + vm.accel());
+            assertEquals(Milestone.DONE, Milestone.last(vm.console().text()));
         }
     }
 
