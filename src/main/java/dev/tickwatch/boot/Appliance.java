@@ -56,11 +56,6 @@ public final class Appliance {
         s.append("mount -t sysfs sysfs /sys\n");
         s.append("mount -t devtmpfs devtmpfs /dev 2>/dev/null\n");
         s.append("echo \"").append(Milestone.USERLAND.marker()).append(" $(cut -d' ' -f1 /proc/uptime)\"\n");
-        for (Module m : modules) {
-            String name = m.file().getFileName().toString();
-            s.append("echo \"tickwatch-init: insmod ").append(name).append(' ').append(m.parameters()).append("\"\n");
-            s.append("insmod /lib/modules/").append(name).append(' ').append(m.parameters()).append('\n');
-        }
         for (String c : commands) {
             s.append(c).append('\n');
         }
@@ -126,8 +121,13 @@ public final class Appliance {
             return this;
         }
 
+        /** Adds a module to the image and loads it at this point of the init's steps. */
         public Builder module(Path file, String parameters) {
-            modules.add(new Module(file, parameters == null ? "" : parameters));
+            Module m = new Module(file, parameters == null ? "" : parameters);
+            modules.add(m);
+            String name = file.getFileName().toString();
+            commands.add("echo \"tickwatch-init: insmod " + name + " " + m.parameters() + "\"");
+            commands.add("insmod /lib/modules/" + name + " " + m.parameters());
             return this;
         }
 
@@ -137,7 +137,7 @@ public final class Appliance {
             return this;
         }
 
-        /** A shell command run by /init after the modules are loaded, before {@link Milestone#DONE}. */
+        /** A shell command run by /init, in the order given with modules, before {@link Milestone#DONE}. */
         public Builder command(String shellLine) {
             commands.add(shellLine);
             return this;

@@ -17,10 +17,12 @@ import java.util.Objects;
  * @param accel     accelerator; {@link Accel#AUTO} is resolved by the launcher
  * @param cpu       {@code -cpu} model, or null for QEMU's default
  * @param gdbstub   whether to open a gdbstub socket (it does not pause the guest until a client connects)
+ * @param userMonitor whether to open a second QMP socket, {@code qmp-user.sock}, for other tools
+ *                  (QEMU serves one client per monitor; the launcher keeps the first)
  * @param extraArgs passed through to QEMU as they are, last
  */
 public record QemuConfig(String binary, Path kernel, Path initrd, String append, int smp, int memoryMiB,
-        Accel accel, String cpu, boolean gdbstub, List<String> extraArgs) {
+        Accel accel, String cpu, boolean gdbstub, boolean userMonitor, List<String> extraArgs) {
 
     public static final String DEFAULT_BINARY = "qemu-system-x86_64";
     public static final int DEFAULT_SMP = 2;
@@ -57,6 +59,7 @@ public record QemuConfig(String binary, Path kernel, Path initrd, String append,
         b.accel = accel;
         b.cpu = cpu;
         b.gdbstub = gdbstub;
+        b.userMonitor = userMonitor;
         b.extraArgs = new ArrayList<>(extraArgs);
         return b;
     }
@@ -71,6 +74,7 @@ public record QemuConfig(String binary, Path kernel, Path initrd, String append,
         private Accel accel = Accel.TCG;
         private String cpu;
         private boolean gdbstub = true;
+        private boolean userMonitor;
         private List<String> extraArgs = new ArrayList<>();
 
         private Builder() {
@@ -121,6 +125,11 @@ public record QemuConfig(String binary, Path kernel, Path initrd, String append,
             return this;
         }
 
+        public Builder userMonitor(boolean u) {
+            this.userMonitor = u;
+            return this;
+        }
+
         public Builder extraArg(String a) {
             this.extraArgs.add(a);
             return this;
@@ -132,7 +141,7 @@ public record QemuConfig(String binary, Path kernel, Path initrd, String append,
         }
 
         public QemuConfig build() {
-            return new QemuConfig(binary, kernel, initrd, append, smp, memoryMiB, accel, cpu, gdbstub, extraArgs);
+            return new QemuConfig(binary, kernel, initrd, append, smp, memoryMiB, accel, cpu, gdbstub, userMonitor, extraArgs);
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.tickwatch.TickwatchException;
 import dev.tickwatch.net.Endpoint;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.QmpOptions;
+import dev.tickwatch.util.FileTrees;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
@@ -16,12 +17,10 @@ import java.nio.file.WatchService;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One running QEMU, in a private temp folder that holds its QMP socket, its gdbstub socket,
@@ -127,6 +126,9 @@ public final class QemuVm implements AutoCloseable {
         c.addAll(List.of("-chardev", "file,id=console0,path=" + dir.resolve("console.log"),
                 "-serial", "chardev:console0"));
         c.addAll(List.of("-qmp", "unix:" + dir.resolve("qmp.sock") + ",server=on,wait=off"));
+        if (config.userMonitor()) {
+            c.addAll(List.of("-qmp", "unix:" + dir.resolve("qmp-user.sock") + ",server=on,wait=off"));
+        }
         if (config.gdbstub()) {
             c.addAll(List.of("-chardev", "socket,id=gdb0,path=" + dir.resolve("gdb.sock") + ",server=on,wait=off",
                     "-gdb", "chardev:gdb0"));
@@ -209,6 +211,14 @@ public final class QemuVm implements AutoCloseable {
         return new Endpoint.Unix(dir.resolve("qmp.sock"));
     }
 
+    /** The second QMP socket, for other tools; only with {@link QemuConfig#userMonitor()}. */
+    public Endpoint.Unix userQmpEndpoint() {
+        if (!config.userMonitor()) {
+            throw new TickwatchException("this VM was started without a user QMP monitor");
+        }
+        return new Endpoint.Unix(dir.resolve("qmp-user.sock"));
+    }
+
     /** The gdbstub's socket; connecting to it pauses the VM until the client detaches. */
     public Endpoint.Unix gdbEndpoint() {
         if (!config.gdbstub()) {
@@ -285,15 +295,10 @@ public final class QemuVm implements AutoCloseable {
     }
 
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete " + dir + ": " + e.getMessage());
+        try {
+            FileTrees.deleteTree(dir);
+        } catch (java.io.UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage());
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.tickwatch.boot.QemuConfig;
 import dev.tickwatch.boot.QemuVm;
 import dev.tickwatch.qmp.QmpOptions;
 import dev.tickwatch.qmp.codec.QmpEvent;
+import dev.tickwatch.util.FileTrees;
 import dev.tickwatch.util.Json;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -85,9 +86,7 @@ final class DemoCommand implements Callable<Integer> {
                 return ok ? ExitCode.OK : ExitCode.FAILED;
             }
         } finally {
-            try (var s = Files.walk(work)) {
-                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            FileTrees.deleteTree(work);
         }
     }
 }

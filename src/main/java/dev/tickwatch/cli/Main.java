@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tickwatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Watches Linux guests boot under QEMU and tells, from the outside, why a guest hung.",
-        subcommands = {QmpCommand.class, DemoCommand.class, RecordQmpCommand.class,
+        subcommands = {DemoCommand.class, LabCommand.class, ApplianceCommand.class, QmpCommand.class,
+            RecordQmpCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -10,6 +10,7 @@ import dev.tickwatch.boot.QemuConfig;
 import dev.tickwatch.boot.QemuVm;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.QmpOptions;
+import dev.tickwatch.util.FileTrees;
 import dev.tickwatch.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,9 +82,7 @@ final class RecordQmpCommand implements Callable<Integer> {
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return ExitCode.OK;
         } finally {
-            try (var s = Files.walk(work)) {
-                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            FileTrees.deleteTree(work);
         }
     }
 

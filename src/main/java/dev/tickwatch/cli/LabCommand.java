@@ -1,0 +1,148 @@
+package dev.tickwatch.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tickwatch.boot.QemuConfig;
+import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.lab.Lab;
+import dev.tickwatch.lab.LabCheck;
+import dev.tickwatch.lab.LabMode;
+import dev.tickwatch.util.FileTrees;
+import dev.tickwatch.util.Json;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tickwatch lab MODE}: starts a guest that hangs in the chosen way and prints where to
+ * reach it, as one JSON object; keeps it until Ctrl-C or {@code --for}. With {@code --check},
+ * confirms the state from outside and prints how long it took; {@code --repeat N} does that on
+ * N fresh guests and prints the tally (the lab's determinism measurement).
+ */
+@Command(name = "lab", mixinStandardHelpOptions = true,
+        description = {"Starts a guest that hangs in a chosen way (the hang lab), for tools and people to attach to.",
+            "MODE: healthy, timer-stall-lost, timer-stall-storm, spin-deadlock, spin-one, sleep-deadlock,",
+            "soft-lockup, panic."})
+final class LabCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODE")
+    String modeName;
+
+    @Option(names = "--smp", defaultValue = "2", description = "vCPUs (default: ${DEFAULT-VALUE})")
+    int smp;
+
+    @Option(names = "--memory", defaultValue = "256", paramLabel = "MiB", description = "guest memory (default: ${DEFAULT-VALUE})")
+    int memory;
+
+    @Option(names = "--kaslr", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "keep KASLR on (default), or --no-kaslr")
+    boolean kaslr;
+
+    @Option(names = "--append", paramLabel = "ARGS", description = "extra kernel arguments")
+    String append;
+
+    @Option(names = "--module-arg", paramLabel = "K=V", description = "extra lab module parameter, e.g. cpu=0")
+    List<String> moduleArgs = new ArrayList<>();
+
+    @Option(names = "--qemu-arg", paramLabel = "ARG", description = "extra QEMU argument (repeatable)")
+    List<String> qemuArgs = new ArrayList<>();
+
+    @Option(names = "--for", paramLabel = "SECONDS", description = "end the guest after this long (default: until Ctrl-C)")
+    Double forSeconds;
+
+    @Option(names = "--check", description = "confirm the state from outside (raw QMP), print the result, and exit")
+    boolean check;
+
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "1", description = "with --check: on N fresh guests")
+    int repeat;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "90", description = "with --check: give up after")
+    double timeout;
+
+    @Option(names = "--record-hmp", paramLabel = "DIR", description = "with --check: save the HMP outputs seen")
+    Path recordHmp;
+
+    @Option(names = "--json", description = "JSON only (the default prints JSON too, plus a summary line)")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        LabMode mode = LabMode.parse(modeName);
+        if (repeat < 1 || (repeat > 1 && !check)) {
+            spec.commandLine().getErr().println("tickwatch lab: --repeat needs --check and N >= 1");
+            return ExitCode.USAGE;
+        }
+        List<Double> times = new ArrayList<>();
+        int reached = 0;
+        Path work = Files.createTempDirectory("tickwatch-lab-");
+        try {
+            QemuConfig.Builder b = Lab.config(mode, work, kaslr, moduleArgs).smp(smp).memoryMiB(memory)
+                    .userMonitor(true).extraArgs(qemuArgs);
+            if (append != null) {
+                b.append(b.build().append() + " " + append);
+            }
+            QemuConfig config = b.build();
+            for (int run = 1; run <= repeat; run++) {
+                try (QemuVm vm = QemuVm.start(config)) {
+                    ObjectNode where = Json.object().put("mode", mode.label()).put("qmp", vm.userQmpEndpoint().toString())
+                            .put("gdb", vm.gdbEndpoint().toString()).put("console", vm.console().file().toString())
+                            .put("pid", vm.pid()).put("smp", smp);
+                    if (!check) {
+                        out.println(Json.compact(where));
+                        out.flush();
+                        if (forSeconds != null) {
+                            vm.waitForExit(Duration.ofMillis((long) (forSeconds * 1000)));
+                        } else {
+                            vm.process().onExit().get();
+                        }
+                        return ExitCode.OK;
+                    }
+                    LabCheck.Result r = LabCheck.await(vm, mode, Duration.ofMillis((long) (timeout * 1000)));
+                    if (r.reached()) {
+                        reached++;
+                        times.add(r.timeToStateS());
+                        if (recordHmp != null && r.last() != null) {
+                            LabCheck.record(r.last(), recordHmp.resolve(mode.label()));
+                        }
+                    }
+                    ObjectNode o = where.put("run", run).put("reached", r.reached())
+                            .put("time_to_state_s", Math.round(r.timeToStateS() * 100) / 100.0);
+                    ArrayNode ev = o.putArray("evidence");
+                    r.evidence().forEach(ev::add);
+                    out.println(Json.compact(o));
+                    out.flush();
+                    if (forSeconds != null) {
+                        vm.waitForExit(Duration.ofMillis((long) (forSeconds * 1000)));
+                    }
+                }
+            }
+        } finally {
+            FileTrees.deleteTree(work);
+        }
+        List<Double> sorted = times.stream().sorted().toList();
+        double median = sorted.isEmpty() ? Double.NaN : sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
+                : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+        ObjectNode summary = Json.object().put("mode", mode.label()).put("runs", repeat).put("reached", reached)
+                .put("median_time_to_state_s", sorted.isEmpty() ? null : Math.round(median * 100) / 100.0);
+        if (repeat > 1 || !json) {
+            out.println(json ? Json.compact(summary)
+                    : String.format("lab %s: reached %d of %d, median %.2f s after insmod", mode.label(), reached, repeat, median));
+        }
+        out.flush();
+        return reached == repeat ? ExitCode.OK : ExitCode.FAILED;
+    }
+}
