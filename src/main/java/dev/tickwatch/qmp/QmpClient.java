@@ -507,11 +507,6 @@ public final class QmpClient implements AutoCloseable {
         while (t instanceof CompletionException && t.getCause() != null) {
             t = t.getCause();
         }
-        if (t instanceof TickwatchException te) {
-            // Re-throw a copy-free original, but keep the caller's stack visible via suppression.
-            te.addSuppressed(new Exception("awaited here"));
-            return te;
-        }
         return t instanceof RuntimeException re ? re : new TickwatchException(t.toString(), t);
     }
 }
