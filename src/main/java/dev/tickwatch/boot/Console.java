@@ -23,7 +23,6 @@ public final class Console {
     private final Path file;
     private final StringBuilder text = new StringBuilder();
     private long offset;
-    private long lastGrowthNanos = System.nanoTime();
 
     public Console(Path file) {
         this.file = file;
@@ -47,7 +46,6 @@ public final class Console {
             f.seek(offset);
             f.readFully(b);
             offset += b.length;
-            lastGrowthNanos = System.nanoTime();
             // Serial output is ASCII in practice; a split UTF-8 sequence would only garble one char.
             String s = new String(b, StandardCharsets.UTF_8);
             text.append(s);
@@ -68,10 +66,6 @@ public final class Console {
         return offset;
     }
 
-    /** {@link System#nanoTime()} of the last poll that found new output. */
-    public synchronized long lastGrowthNanos() {
-        return lastGrowthNanos;
-    }
 
     /**
      * Waits until the console text satisfies {@code condition}, woken by inotify when QEMU

@@ -12,7 +12,6 @@ import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.QmpOptions;
 import dev.tickwatch.util.FileTrees;
 import dev.tickwatch.util.Json;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -40,6 +39,7 @@ final class RecordQmpCommand implements Callable<Integer> {
         KernelCache.Kernel kernel = KernelCache.standard().current();
         Path work = Files.createTempDirectory("tickwatch-record-");
         List<String> lines = new ArrayList<>();
+        String version;
         try {
             Path initrd = Appliance.builder().command("sleep 600").build().write(work.resolve("initrd.gz"));
             QemuConfig config = QemuConfig.builder().kernel(kernel.image()).initrd(initrd).smp(2)
@@ -54,6 +54,7 @@ final class RecordQmpCommand implements Callable<Integer> {
                     throw new TickwatchException("the appliance did not reach userland");
                 }
                 QmpClient q = vm.qmp();
+                version = q.greeting().qemuVersion();
                 q.queryStatus();
                 q.queryCpusFast();
                 q.hmp("info registers -a");
@@ -73,7 +74,7 @@ final class RecordQmpCommand implements Callable<Integer> {
                 q.quit();
                 vm.waitForExit(Duration.ofSeconds(10));
             }
-            String header = "# QMP transcript: QEMU " + qemuVersion(lines) + ", appliance on " + kernel.abi()
+            String header = "# QMP transcript: QEMU " + version + ", appliance on " + kernel.abi()
                     + ", recorded by 'tickwatch record-qmp'.\n# S: from QEMU, C: to QEMU; one JSON object a line.\n";
             Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), ".transcript", ".tmp");
             synchronized (lines) {
@@ -92,15 +93,5 @@ final class RecordQmpCommand implements Callable<Integer> {
         } catch (TickwatchException expected) {
             // recorded: the error reply is what we want in the transcript
         }
-    }
-
-    private static String qemuVersion(List<String> lines) throws IOException {
-        for (String l : lines) {
-            if (l.startsWith("S: {\"QMP\"")) {
-                var v = Json.MAPPER.readTree(l.substring(3)).path("QMP").path("version").path("qemu");
-                return v.path("major").asInt() + "." + v.path("minor").asInt() + "." + v.path("micro").asInt();
-            }
-        }
-        return "unknown";
     }
 }
