@@ -24,7 +24,7 @@ public final class Appliance {
     /** Busybox applets the init uses, linked in /bin so no install step runs at boot. */
     private static final List<String> APPLETS = List.of("sh", "mount", "umount", "echo", "cat", "grep",
             "cut", "sleep", "insmod", "rmmod", "poweroff", "reboot", "taskset", "devmem", "setsid",
-            "timeout", "ls", "dmesg", "mkdir", "uname", "sync", "true", "false", "test", "[");
+            "timeout", "ls", "dmesg", "mkdir", "uname", "sync", "true", "false", "test", "[", "stty", "dd", "wc");
 
     private final Path busybox;
     private final List<Module> modules;
