@@ -18,10 +18,13 @@ import java.util.regex.Pattern;
  * @param halted   HLT=1: the vCPU sits in HLT waiting for an interrupt
  * @param longMode whether the dump was in 64-bit form
  * @param rsp      stack pointer
- * @param cr3      page-table root
+ * @param cr3      page-table root (with PCID bits, and KPTI's user bit when in user mode)
+ * @param cr4      control register 4 (bit 12, LA57: five-level paging)
+ * @param gsBase   GS base: in kernel mode on x86_64 the CPU's per-CPU area
+ * @param idtBase  IDT base: its gates point into kernel text even when the CPU is in user mode
  */
 public record CpuRegisters(int cpu, long rip, long rflags, int cpl, boolean halted, boolean longMode,
-        long rsp, long cr3) {
+        long rsp, long cr3, long cr4, long gsBase, long idtBase) {
 
     /** RFLAGS.IF, bit 9. */
     public static final long IF = 0x200;
@@ -31,6 +34,9 @@ public record CpuRegisters(int cpu, long rip, long rflags, int cpl, boolean halt
             "([RE])IP=([0-9a-f]+) [RE]FL=([0-9a-f]+) \\[[^\\]]*\\] CPL=(\\d) II=\\d A20=\\d SMM=\\d HLT=(\\d)");
     private static final Pattern SP = Pattern.compile("[RE]SP=([0-9a-f]+)");
     private static final Pattern CR3 = Pattern.compile("CR3=([0-9a-f]+)");
+    private static final Pattern CR4 = Pattern.compile("CR4=([0-9a-f]+)");
+    private static final Pattern GS = Pattern.compile("GS =[0-9a-f]{4} ([0-9a-f]+)");
+    private static final Pattern IDT = Pattern.compile("IDT=\\s+([0-9a-f]+)");
 
     /** Whether interrupts are enabled (IF set). */
     public boolean interruptsEnabled() {
@@ -64,10 +70,13 @@ public record CpuRegisters(int cpu, long rip, long rflags, int cpl, boolean halt
                     + block.strip().lines().findFirst().orElse("(empty)"));
         }
         Matcher sp = SP.matcher(block);
-        Matcher cr3 = CR3.matcher(block);
         return new CpuRegisters(cpu, Long.parseUnsignedLong(ip.group(2), 16), Long.parseUnsignedLong(ip.group(3), 16),
                 Integer.parseInt(ip.group(4)), ip.group(5).equals("1"), ip.group(1).equals("R"),
-                sp.find() ? Long.parseUnsignedLong(sp.group(1), 16) : 0,
-                cr3.find() ? Long.parseUnsignedLong(cr3.group(1), 16) : 0);
+                hex(SP, block), hex(CR3, block), hex(CR4, block), hex(GS, block), hex(IDT, block));
+    }
+
+    private static long hex(Pattern p, String block) {
+        Matcher m = p.matcher(block);
+        return m.find() ? Long.parseUnsignedLong(m.group(1), 16) : 0;
     }
 }

@@ -35,6 +35,9 @@ class HmpParsersTest {
         assertTrue(c0.longMode());
         assertEquals(0, c0.cpl());
         assertEquals(0x55a0000L, c0.cr3());
+        assertEquals(0xfffffe0000000000L, c0.idtBase());
+        assertEquals(0, c0.cr4() & (1 << 12), "four-level paging");
+        assertTrue(c0.gsBase() < 0, "GS base is the per-CPU area, a kernel address: " + Long.toHexString(c0.gsBase()));
         assertEquals(1, cpus.get(1).cpu());
     }
 

@@ -1,0 +1,86 @@
+package dev.tickwatch.guest.sym;
+
+import dev.tickwatch.guest.GuestLayoutException;
+import dev.tickwatch.guest.mem.GuestMemory;
+import dev.tickwatch.guest.mem.GuestMemoryException;
+import dev.tickwatch.qmp.hmp.CpuRegisters;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where the running kernel image is mapped, found without symbols and with KASLR on: x86-64
+ * maps the image in [0xffffffff80000000, 0xffffffffc0000000) (Documentation/arch/x86/x86_64/mm.rst)
+ * and, once booted, nothing below {@code _text} (arch/x86/mm/init_64.c cleanup_highmap). A kernel
+ * text address comes from a vCPU's RIP while it runs in kernel mode, or from the IDT's first gate,
+ * which points into kernel text whatever the vCPUs run. From there we walk down 2 MiB at a time to
+ * the first unmapped block, and up to the last mapped one.
+ */
+public final class KernelImage {
+
+    public static final long MAP_START = 0xffffffff80000000L;
+    public static final long MAP_END = 0xffffffffc0000000L;
+    private static final long STEP = 2L << 20;
+
+    private KernelImage() {
+    }
+
+    /** The image's mapped range {@code [start, end)}, both 2 MiB aligned. */
+    public record Range(long start, long end) {
+        public int length() {
+            return (int) (end - start);
+        }
+    }
+
+    public static Range locate(GuestMemory mem, List<CpuRegisters> cpus) {
+        List<Long> candidates = new ArrayList<>();
+        for (CpuRegisters c : cpus) {
+            if (c.cpl() == 0 && inMap(c.rip())) {
+                candidates.add(c.rip());
+            }
+        }
+        for (CpuRegisters c : cpus) {
+            if (c.idtBase() != 0) {
+                try {
+                    byte[] gate = mem.read(c.idtBase(), 16);
+                    long handler = (gate[0] & 0xffL) | (gate[1] & 0xffL) << 8 | (gate[6] & 0xffL) << 16
+                            | (gate[7] & 0xffL) << 24 | (long) u32(gate, 8) << 32;
+                    if (inMap(handler)) {
+                        candidates.add(handler);
+                    }
+                } catch (GuestMemoryException e) {
+                    // Try the next CPU's IDT.
+                }
+                break;
+            }
+        }
+        for (long text : candidates) {
+            long start = text & ~(STEP - 1);
+            if (!mem.isMapped(text)) {
+                continue;
+            }
+            while (start - STEP >= MAP_START && anyMapped(mem, start - STEP)) {
+                start -= STEP;
+            }
+            long end = (text & ~(STEP - 1)) + STEP;
+            while (end < MAP_END && anyMapped(mem, end)) {
+                end += STEP;
+            }
+            return new Range(start, end);
+        }
+        throw new GuestLayoutException("no kernel text address to start from: no vCPU runs in kernel mode at a"
+                + " kernel-image RIP and the IDT is unreadable (is this an x86-64 Linux guest past early boot?)");
+    }
+
+    /** Probes a 2 MiB block at its first, middle and last page: the image's gaps are unmapped 4 KiB pages. */
+    private static boolean anyMapped(GuestMemory mem, long block) {
+        return mem.isMapped(block) || mem.isMapped(block + STEP / 2) || mem.isMapped(block + STEP - 4096);
+    }
+
+    private static boolean inMap(long address) {
+        return Long.compareUnsigned(address, MAP_START) >= 0 && Long.compareUnsigned(address, MAP_END) < 0;
+    }
+
+    private static long u32(byte[] b, int o) {
+        return (b[o] & 0xffL) | (b[o + 1] & 0xffL) << 8 | (b[o + 2] & 0xffL) << 16 | (b[o + 3] & 0xffL) << 24;
+    }
+}
