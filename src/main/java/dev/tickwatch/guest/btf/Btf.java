@@ -615,6 +615,9 @@ public final class Btf {
                 bitSize = enc.bits();
             }
         }
+        if (bitSize > 64) {
+            throw bad("field " + struct + "." + path + " is a bitfield of " + bitSize + " bits (expected: <= 64)");
+        }
         boolean signed = kindOf(r) == BtfKind.INT ? intEncoding(r).signed() : kindOf(r).isEnum() && info[r] < 0;
         String typeName = typeName(typeId) + (bitSize != 0 ? ":" + bitSize : "");
         if (bit / 8 > Integer.MAX_VALUE) {
