@@ -16,11 +16,11 @@ import java.util.OptionalInt;
 
 /**
  * A parsed BTF blob (kernel {@code Documentation/bpf/btf.rst}, section 2 "BTF Type and String
- * Encoding"): the 24-byte header (2.1 is preceded by {@code struct btf_header}), the type section
- * with every kind up to ENUM64 (2.2) and the string section. Only little-endian blobs, as x86
- * guests carry. The whole blob is validated up front (header, section bounds, every string offset
- * and type reference), so lookups never index outside it; anything malformed is a
- * {@link GuestLayoutException} naming what is wrong. Types are kept as flat int arrays indexed by
+ * Encoding"): the 24-byte {@code struct btf_header}, the string section (2.1) and the type
+ * section with every kind up to ENUM64 (2.2, kind_flag bitfield members in 2.2.5). Only
+ * little-endian blobs, as x86 guests carry. The whole blob is validated up front (header,
+ * section bounds, every string offset and type reference), so lookups never index outside it;
+ * anything malformed is a {@link GuestLayoutException} naming what is wrong. Types are kept as flat int arrays indexed by
  * type id (the guest's blob has ~100k types); names are decoded on demand and the by-name index
  * is built on first lookup. Immutable and safe to share between threads.
  */
