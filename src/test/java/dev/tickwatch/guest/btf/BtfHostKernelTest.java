@@ -1,0 +1,91 @@
+package dev.tickwatch.guest.btf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The running host kernel's own BTF ({@code /sys/kernel/btf/vmlinux}), when there is one: a real
+ * ~100k-type blob, checked against layouts that have not changed in years, and timed.
+ */
+class BtfHostKernelTest {
+
+    private static final Path VMLINUX = Path.of("/sys/kernel/btf/vmlinux");
+    private static byte[] blob;
+    private static Btf btf;
+
+    @BeforeAll
+    static void load() throws IOException {
+        assumeTrue(Files.isReadable(VMLINUX), "no readable " + VMLINUX + " on this host");
+        blob = Files.readAllBytes(VMLINUX);
+        btf = Btf.parse(blob);
+    }
+
+    @Test
+    void stableLayouts() {
+        BtfComposite listHead = btf.struct("list_head");
+        assertEquals(16, listHead.size());
+        assertEquals(0, btf.field("list_head", "next").offset());
+        assertEquals(8, btf.field("list_head", "prev").offset());
+        assertEquals("struct list_head *", btf.field("list_head", "next").typeName());
+
+        BtfField comm = btf.field("task_struct", "comm");
+        assertEquals("char[16]", comm.typeName());
+        assertEquals(16, comm.size());
+        assertEquals(BtfKind.ARRAY, comm.type().kind());
+        BtfField state = btf.field("task_struct", "__state");
+        assertEquals(4, state.size());
+        assertTrue(state.offset() < comm.offset(), "__state after comm");
+        assertEquals(3, btf.enumValue("clock_event_state", "CLOCK_EVT_STATE_ONESHOT"));
+        assertEquals(Optional.of("CLOCK_EVT_STATE_ONESHOT"), btf.enumName("clock_event_state", 3));
+        assertTrue(btf.typeCount() > 10_000, "only " + btf.typeCount() + " types");
+    }
+
+    @Test
+    void everyTypeRendersAndEveryStructDescribes() {
+        int structs = 0;
+        for (int id = 1; id <= btf.typeCount(); id++) {
+            BtfType t = btf.type(id);
+            assertTrue(btf.typeName(id).length() > 0, "type id " + id);
+            btf.size(id);
+            if (t.kind().isComposite()) {
+                List<BtfMemberRow> rows = btf.describe(id);
+                assertEquals(t.vlen() == 0, rows.isEmpty(), "type id " + id);
+                structs++;
+            }
+        }
+        assertTrue(structs > 1000, structs + " structs");
+        String text = btf.describeText("list_head");
+        assertEquals("struct list_head {\n\tstruct list_head *next;\t/* 0 8 */\n"
+                + "\tstruct list_head *prev;\t/* 8 8 */\n};\t/* size 16 */\n", text);
+    }
+
+    @Test
+    void parseIsFast() {
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < 8; i++) {
+            long t0 = System.nanoTime();
+            Btf b = Btf.parse(blob);
+            b.struct("task_struct"); // includes building the name index
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        System.out.printf("BTF host parse: %d bytes, %d types, best warm parse+index %.1f ms%n",
+                blob.length, btf.typeCount(), best / 1e6);
+        assertTrue(best < 300_000_000L, "parse+index took " + best / 1_000_000 + " ms");
+    }
+
+    @Test
+    void findsItInsideAnImage() {
+        byte[] region = new byte[blob.length + 4099];
+        System.arraycopy(blob, 0, region, 4097, blob.length);
+        assertEquals(Optional.of(new BtfLocation(4097, blob.length)), Btf.find(region));
+    }
+}
