@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tickwatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Watches Linux guests boot under QEMU and tells, from the outside, why a guest hung.",
-        subcommands = {DemoCommand.class, LabCommand.class, ApplianceCommand.class, QmpCommand.class,
+        subcommands = {DemoCommand.class, LabCommand.class, ApplianceCommand.class, QmpCommand.class, GuestCommand.class,
             RecordQmpCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {

@@ -11,6 +11,7 @@ import dev.tickwatch.guest.btf.Btf;
 import dev.tickwatch.lab.Lab;
 import dev.tickwatch.lab.LabMode;
 import dev.tickwatch.qmp.codec.QmpEvent;
+import dev.tickwatch.qmp.hmp.CpuRegisters;
 import dev.tickwatch.testing.GuestFiles;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -126,6 +127,27 @@ class GuestKernelIT {
                 assertNotEquals(0, b.jiffies());
             }
             assertTrue(vm.qmp().queryStatus().running());
+        }
+    }
+
+    @Test
+    void spinningCpuIsNamedInsideTheLabModuleWithItsTask() throws Exception {
+        try (QemuVm vm = QemuVm.start(Lab.config(LabMode.SPIN_ONE, work, true, List.of()).build())) {
+            assertTrue(vm.console().await(t -> t.contains(Lab.INSMOD_MARKER), Duration.ofSeconds(120)));
+            AtomicReference<CpuRegisters> spinner = new AtomicReference<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                CpuRegisters last = CpuRegisters.parseAll(vm.qmp().hmp("info registers -a")).get(1);
+                spinner.set(last);
+                return !last.halted() && !last.interruptsEnabled() && last.cpl() == 0;
+            });
+            try (GuestKernel k = GuestKernel.attach(vm.qmp())) {
+                String where = k.symbolize(spinner.get().rip());
+                assertTrue(where.startsWith("lab_spin_thread+0x") && where.endsWith(" [tickwatch_lab]"), where);
+                assertTrue(k.modules().list().stream().anyMatch(m -> m.name().equals("tickwatch_lab")));
+                CpuTimers.TaskRef current = k.currentTask(1, new java.util.ArrayList<>());
+                assertEquals("lab-spin/1", current.comm());
+                assertTrue(k.symbols().lookup(spinner.get().rip()).isEmpty(), "a module address is not a kernel symbol");
+            }
         }
     }
 }
