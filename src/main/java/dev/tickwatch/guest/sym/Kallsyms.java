@@ -99,7 +99,7 @@ public final class Kallsyms {
             for (int t = 0x30; t < 0x3a && ok; t++) {
                 ok = img.u16(cand + 2L * t) == 2 * (t - 0x30) + (digits - table);
             }
-            if (ok && table + img.u16(cand + 2L * 0xff) < tokenEnd) {
+            if (ok && table + img.u16(cand + 2L * 0xff) < tokenEnd && indexMatches(img, table, cand)) {
                 tokenIndex = cand;
                 tokenTable = table;
                 break;
@@ -136,6 +136,25 @@ public final class Kallsyms {
             }
         }
         throw new GuestLayoutException("no kallsyms_markers with kallsyms_num_syms and kallsyms_names before them");
+    }
+
+    /** Whether the u16 index at {@code index} gives the offset of every one of the 256 tokens from {@code table}. */
+    private static boolean indexMatches(Image img, long table, long index) {
+        long p = table;
+        for (int t = 0; t < 256; t++) {
+            if (img.u16(index + 2L * t) != p - table) {
+                return false;
+            }
+            int guard = 0;
+            while (img.u8(p) != 0) {
+                if (++guard > 256) {
+                    return false;
+                }
+                p++;
+            }
+            p++;
+        }
+        return true;
     }
 
     /** The marker values starting at {@code m}, or null when they do not look like markers. */
