@@ -461,6 +461,12 @@ public final class GdbClient implements AutoCloseable {
         return new Registers(thread, values);
     }
 
+    /** {@code Hg}: the thread (vCPU) whose view later {@code g}, {@code p} and {@code m} requests take. */
+    public void selectThread(GdbThread thread) {
+        requireStopped("Hg");
+        request("Hg" + thread.id());
+    }
+
     /** Registers of every thread (vCPU), in thread order. */
     public List<Registers> registersOfAll() {
         List<Registers> out = new ArrayList<>();

@@ -79,8 +79,9 @@ public final class RspDecoder extends ByteToMessageDecoder {
                 case PAYLOAD -> {
                     if (b == '#') {
                         state = State.CHECKSUM_HIGH;
-                    } else if (b == '$' || b == '%') {
-                        // A new frame starts inside this one: the sender gave up on it (GDB does the same).
+                    } else if (b == '$') {
+                        // A new packet starts inside this one: the sender gave up on it (GDB's read_frame
+                        // does the same). '%' is not escaped by senders, so it is data here.
                         fail("frame restarted before its checksum");
                         out.add(invalid());
                         start(b);
