@@ -89,6 +89,9 @@ public final class GdbClient implements AutoCloseable {
         final String command;
         final Kind kind;
         final CompletableFuture<byte[]> future = new CompletableFuture<>();
+        /** The stub took the packet: its '+' arrived (or, without acks, the write succeeded). */
+        final CompletableFuture<Void> accepted = new CompletableFuture<>();
+        RspPacket sent;
         ScheduledFuture<?> timeout;
         ByteArrayOutputStream console;
 
@@ -400,13 +403,23 @@ public final class GdbClient implements AutoCloseable {
             return;
         }
         String cmd = vContContinue ? "vCont;c" : "c";
-        CompletableFuture<byte[]> f = requestAsync(cmd, Kind.RUN, options.requestTimeout());
-        f.whenComplete((r, t) -> {
-            if (t != null && !(t instanceof ConnectionException)) {
-                LOG.log(System.Logger.Level.DEBUG, "continue ended: {0}", t.toString());
-            }
-        });
+        Pending run = requestPending(cmd, Kind.RUN, options.requestTimeout());
         running = true;
+        try {
+            // No reply comes until the next stop; the stub's '+' is the proof that it took the packet.
+            CompletableFuture.anyOf(run.accepted, run.future).get(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            channel.close();
+            throw new CommandTimeoutException("GDB", cmd + " (acknowledgment)", options.requestTimeout());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TickwatchException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        }
+        if (run.future.isCompletedExceptionally() && !run.accepted.isDone()) {
+            await(run.future);
+        }
         stoppedByUs = false;
     }
 
@@ -669,18 +682,22 @@ public final class GdbClient implements AutoCloseable {
     }
 
     private CompletableFuture<byte[]> requestAsync(String command, Kind kind, Duration timeout) {
+        return requestPending(command, kind, timeout).future;
+    }
+
+    private Pending requestPending(String command, Kind kind, Duration timeout) {
         Pending p = new Pending(command, kind);
         Channel ch = channel;
         if (ch == null || !ch.isActive()) {
             p.future.completeExceptionally(new ConnectionException("not connected to " + endpoint
                     + " (cannot send '" + command + "')"));
-            return p.future;
+            return p;
         }
         byte[] payload = command.getBytes(StandardCharsets.ISO_8859_1);
         if (payload.length > packetSize) {
             p.future.completeExceptionally(new IllegalArgumentException("packet length: " + payload.length
                     + " (expected: <= " + packetSize + ", the stub's PacketSize)"));
-            return p.future;
+            return p;
         }
         ch.eventLoop().execute(() -> {
             if (!ch.isActive()) {
@@ -696,9 +713,10 @@ public final class GdbClient implements AutoCloseable {
             if (kind != Kind.RUN) {
                 p.timeout = ch.eventLoop().schedule(() -> {
                     if (pending.remove(p)) {
-                        p.future.completeExceptionally(new CommandTimeoutException("GDB", command, timeout));
                         // Replies have no id: the connection cannot be trusted after a missing one.
+                        // Closed before the caller hears of it, so that nothing more is sent on it.
                         ch.close();
+                        p.future.completeExceptionally(new CommandTimeoutException("GDB", command, timeout));
                     }
                 }, timeout.toNanos(), TimeUnit.NANOSECONDS);
             }
@@ -706,7 +724,11 @@ public final class GdbClient implements AutoCloseable {
                 p.console = new ByteArrayOutputStream();
             }
             pending.addLast(p);
-            ch.writeAndFlush(new RspPacket(payload)).addListener(w -> {
+            p.sent = new RspPacket(payload);
+            ch.writeAndFlush(p.sent).addListener(w -> {
+                if (w.isSuccess() && !acks.acksEnabled()) {
+                    p.accepted.complete(null);
+                }
                 if (!w.isSuccess() && pending.remove(p)) {
                     cancel(p);
                     p.future.completeExceptionally(new ConnectionException("cannot send '" + command + "' to "
@@ -715,7 +737,7 @@ public final class GdbClient implements AutoCloseable {
                 }
             });
         });
-        return p.future;
+        return p;
     }
 
     private static void cancel(Pending p) {
@@ -752,6 +774,19 @@ public final class GdbClient implements AutoCloseable {
                     }
                 }
             }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof RspAckHandler.Acknowledged a) {
+                for (Pending p : pending) {
+                    if (p.sent == a.packet()) {
+                        p.accepted.complete(null);
+                        break;
+                    }
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
         }
 
         @Override

@@ -193,6 +193,23 @@ class GdbClientIT {
     }
 
     @Test
+    void jvmShutdownInsideThePauseResumes() throws Exception {
+        awaitRunning();
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.tickwatch.testing.PauseAndWait",
+                vm.gdbEndpoint().toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()))) {
+            assertEquals("paused", lines.readLine());
+            assertFalse(qmp.queryStatus().running());
+            child.destroy(); // SIGTERM: shutdown hooks run
+            assertTrue(child.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            child.destroyForcibly();
+        }
+        awaitRunning();
+    }
+
+    @Test
     void attachingToAPausedVmLeavesItPaused() {
         qmp.stop();
         try {

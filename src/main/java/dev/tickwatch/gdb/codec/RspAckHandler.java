@@ -15,11 +15,19 @@ import java.util.ArrayDeque;
  * <p>Requests may be pipelined; a {@code -} is then ambiguous about order, so a NAK with more
  * than one packet unacknowledged, or more than {@code maxRetransmits} NAKs in a row, is raised
  * as a {@link ProtocolException} (the client then drops the connection) instead of guessed at.
- * Notifications are neither acknowledged nor awaited.
+ * Notifications are neither acknowledged nor awaited. Each {@code +} is passed up as an
+ * {@link Acknowledged} user event naming the packet it confirms.
  */
 public final class RspAckHandler extends ChannelDuplexHandler {
 
     public static final int DEFAULT_MAX_RETRANSMITS = 3;
+
+    /**
+     * A user event: the peer acknowledged {@code packet} (the same instance that was written).
+     * The only proof RSP gives that a packet with no immediate reply, like {@code c}, arrived.
+     */
+    public record Acknowledged(RspPacket packet) {
+    }
 
     private final int maxRetransmits;
     /** Event loop only. */
@@ -67,8 +75,11 @@ public final class RspAckHandler extends ChannelDuplexHandler {
 
     private void onAck(ChannelHandlerContext ctx, RspAck ack) {
         if (ack.ok()) {
-            unacked.pollFirst();
+            RspPacket p = unacked.pollFirst();
             retransmits = 0;
+            if (p != null) {
+                ctx.fireUserEventTriggered(new Acknowledged(p));
+            }
             return;
         }
         if (unacked.size() == 1 && retransmits < maxRetransmits) {
