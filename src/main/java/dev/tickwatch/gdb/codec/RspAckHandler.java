@@ -21,6 +21,7 @@ import java.util.ArrayDeque;
 public final class RspAckHandler extends ChannelDuplexHandler {
 
     public static final int DEFAULT_MAX_RETRANSMITS = 3;
+    private static final int MAX_UNACKED = 1024;
 
     /**
      * A user event: the peer acknowledged {@code packet} (the same instance that was written).
@@ -96,6 +97,10 @@ public final class RspAckHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (acks && msg instanceof RspPacket p) {
+            if (unacked.size() == MAX_UNACKED) {
+                // A peer that never acknowledges must not grow this without bound.
+                unacked.pollFirst();
+            }
             unacked.addLast(p);
         }
         ctx.write(msg, promise);
