@@ -21,6 +21,9 @@ public final class GuestFormat {
     }
 
     static String seconds(long ns) {
+        if (ns == Long.MAX_VALUE) {
+            return "KTIME_MAX";
+        }
         return String.format(Locale.ROOT, "%d.%09d s", ns / 1_000_000_000L, Math.abs(ns % 1_000_000_000L));
     }
 
