@@ -95,7 +95,7 @@ public final class QemuVm implements AutoCloseable {
         LIVE.add(vm);
         try {
             vm.awaitSocket(vm.qmpEndpoint().path(), READY_TIMEOUT);
-            vm.qmp = QmpClient.connect(vm.qmpEndpoint(), qmpOptions);
+            vm.qmp = vm.connectQmp(qmpOptions);
             return vm;
         } catch (RuntimeException e) {
             String log = vm.qemuLog();
@@ -105,6 +105,29 @@ public final class QemuVm implements AutoCloseable {
             }
             throw new QemuException("QEMU did not become ready: " + e.getMessage()
                     + (log.isBlank() ? "" : "\nQEMU said: " + log.strip()), e);
+        }
+    }
+
+    /**
+     * Connects to the QMP socket. QEMU creates the socket file at bind() and listens a moment
+     * later, so a refused connection right after the file appears is retried while QEMU lives.
+     */
+    private QmpClient connectQmp(QmpOptions qmpOptions) {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return QmpClient.connect(qmpEndpoint(), qmpOptions);
+            } catch (dev.tickwatch.ConnectionException e) {
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 

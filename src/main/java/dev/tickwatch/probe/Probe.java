@@ -1,0 +1,224 @@
+package dev.tickwatch.probe;
+
+import dev.tickwatch.ConnectionException;
+import dev.tickwatch.TickwatchException;
+import dev.tickwatch.boot.Console;
+import dev.tickwatch.boot.Milestone;
+import dev.tickwatch.guest.CpuTimers;
+import dev.tickwatch.guest.GuestKernel;
+import dev.tickwatch.guest.TaskInfo;
+import dev.tickwatch.guest.TimerView;
+import dev.tickwatch.qmp.QmpClient;
+import dev.tickwatch.qmp.QmpCpu;
+import dev.tickwatch.qmp.QmpStatus;
+import dev.tickwatch.qmp.hmp.CpuRegisters;
+import dev.tickwatch.qmp.hmp.LapicState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Takes {@link Sample}s of one guest, cheapest sources first (ARCHITECTURE.md, "Sources of
+ * evidence"): QMP status, console growth and the vCPU threads' CPU time (free); registers and
+ * LAPIC through HMP (no pause); then kernel state from guest memory once the kernel image can be
+ * found in it (kallsyms, BTF), retried while the guest is still in firmware or early boot. Never
+ * pauses the guest. Not thread-safe: one sampler thread.
+ */
+public final class Probe implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Probe.class.getName());
+
+    private final QmpClient qmp;
+    private final Console console;
+    private final ProbeOptions options;
+    private GuestKernel kernel;
+    private String kernelProblem = "not attached yet";
+    private long nextAttachNs;
+    private long nextTasksNs;
+    private long consoleBytes;
+    private Milestone milestone;
+    private boolean panic;
+    private final StringBuilder consoleTail = new StringBuilder();
+    private final Map<Integer, Long> threadIds = new HashMap<>();
+
+    /**
+     * @param console the guest's console, or null when there is none to read
+     */
+    public Probe(QmpClient qmp, Console console, ProbeOptions options) {
+        this.qmp = qmp;
+        this.console = console;
+        this.options = options;
+    }
+
+    /** The guest kernel view, once attached; null before. */
+    public GuestKernel kernel() {
+        return kernel;
+    }
+
+    /** Why there are no kernel readings yet (or last time). */
+    public String kernelProblem() {
+        return kernelProblem;
+    }
+
+    /** One sample. Throws {@link ConnectionException} when QEMU is gone. */
+    public Sample sample() {
+        long t = System.nanoTime();
+        long wall = System.currentTimeMillis();
+        List<String> sources = new ArrayList<>();
+        String status;
+        try {
+            QmpStatus s = qmp.queryStatus();
+            status = s.status();
+        } catch (ConnectionException e) {
+            return new Sample(t, wall, "exited", readConsole(), label(milestone), panic, List.of(), null,
+                    List.of("status: QMP connection closed"));
+        }
+        long bytes = readConsole();
+        sources.add("status: qmp query-status");
+        if (console != null) {
+            sources.add("console: " + console.file());
+        }
+        List<VcpuSample> cpus = readCpus(sources);
+        KernelSample k = readKernel(t, cpus, sources);
+        if (kernel != null) {
+            List<VcpuSample> named = new ArrayList<>(cpus.size());
+            for (VcpuSample c : cpus) {
+                named.add(c.inKernelImage() ? new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs(), c.rip(),
+                        kernel.symbolize(c.rip()), c.interruptsEnabled(), c.halted(), c.cpl(), c.longMode(), c.lapic()) : c);
+            }
+            cpus = named;
+        }
+        return new Sample(t, wall, status, bytes, label(milestone), panic, List.copyOf(cpus), k, List.copyOf(sources));
+    }
+
+    private static String label(Milestone m) {
+        return m == null ? null : m.name().toLowerCase(Locale.ROOT);
+    }
+
+    private long readConsole() {
+        if (console == null) {
+            return -1;
+        }
+        String fresh = console.poll();
+        if (!fresh.isEmpty()) {
+            consoleBytes += fresh.length();
+            // Keep a short tail so a marker split across two polls is still found.
+            consoleTail.append(fresh);
+            Milestone m = Milestone.last(consoleTail);
+            if (m != null && (milestone == null || m.ordinal() > milestone.ordinal())) {
+                milestone = m;
+            }
+            panic |= consoleTail.indexOf("Kernel panic") >= 0;
+            if (consoleTail.length() > 256) {
+                consoleTail.delete(0, consoleTail.length() - 256);
+            }
+        }
+        return consoleBytes;
+    }
+
+    private List<VcpuSample> readCpus(List<String> sources) {
+        if (threadIds.isEmpty()) {
+            for (QmpCpu c : qmp.queryCpusFast()) {
+                threadIds.put(c.cpuIndex(), c.threadId());
+            }
+        }
+        List<CpuRegisters> regs = CpuRegisters.parseAll(qmp.hmp("info registers -a"));
+        sources.add("registers: hmp info registers -a");
+        List<VcpuSample> out = new ArrayList<>();
+        boolean lapicRead = false;
+        for (CpuRegisters r : regs) {
+            LapicState lapic = null;
+            try {
+                lapic = LapicState.parse(qmp.hmp("info lapic " + r.cpu()));
+                lapicRead = true;
+            } catch (dev.tickwatch.ProtocolException e) {
+                // No APIC state yet (firmware): null says so.
+            }
+            long tid = threadIds.getOrDefault(r.cpu(), -1L);
+            out.add(new VcpuSample(r.cpu(), tid, threadCpuNs(tid), r.rip(), null, r.interruptsEnabled(), r.halted(),
+                    r.cpl(), r.longMode(), lapic));
+        }
+        if (lapicRead) {
+            sources.add("lapic: hmp info lapic N");
+        }
+        if (!out.isEmpty() && out.get(0).threadCpuNs() >= 0) {
+            sources.add("vcpu cpu time: /proc/TID/schedstat");
+        }
+        return out;
+    }
+
+    /** The first field of /proc/TID/schedstat: ns the thread spent on a CPU. -1 when not on this host. */
+    static long threadCpuNs(long tid) {
+        if (tid <= 0) {
+            return -1;
+        }
+        try {
+            String s = Files.readString(Path.of("/proc", Long.toString(tid), "schedstat"));
+            int sp = s.indexOf(' ');
+            return Long.parseLong(sp < 0 ? s.strip() : s.substring(0, sp));
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private KernelSample readKernel(long now, List<VcpuSample> cpus, List<String> sources) {
+        if (!options.readKernel()) {
+            return null;
+        }
+        if (kernel == null) {
+            if (now < nextAttachNs || cpus.stream().noneMatch(VcpuSample::inKernelImage)) {
+                return null;
+            }
+            nextAttachNs = now + options.attachPeriod().toNanos();
+            try {
+                kernel = GuestKernel.attach(qmp);
+                kernelProblem = null;
+            } catch (TickwatchException e) {
+                kernelProblem = e.getMessage();
+                LOG.log(System.Logger.Level.DEBUG, "kernel not readable yet: {0}", e.getMessage());
+                return null;
+            }
+        }
+        try {
+            TimerView t = kernel.timers();
+            List<KernelSample.Cpu> kc = new ArrayList<>();
+            for (CpuTimers c : t.cpus()) {
+                kc.add(new KernelSample.Cpu(c.cpu(), c.localTimerInterrupts(), c.expiresNextNs(), c.hrtimerEvents(),
+                        c.tickStopped(), c.current() == null ? null : c.current().comm(),
+                        c.current() == null ? -1 : c.current().pid()));
+            }
+            List<KernelSample.BlockedTask> blocked = null;
+            if (now >= nextTasksNs) {
+                nextTasksNs = now + options.taskPeriod().toNanos();
+                blocked = new ArrayList<>();
+                for (TaskInfo task : kernel.tasks()) {
+                    if (task.uninterruptible()) {
+                        blocked.add(new KernelSample.BlockedTask(task.pid(), task.comm(),
+                                task.blockedForNs() == null ? -1 : task.blockedForNs() / 1e9));
+                    }
+                }
+                sources.add("tasks: task list from guest memory (" + kernel.memory().backend().label() + ")");
+            }
+            sources.add("kernel: jiffies, per-CPU timers from guest memory (" + kernel.memory().backend().label() + ")");
+            kernelProblem = null;
+            return new KernelSample(t.jiffies(), t.lastJiffiesUpdateNs(), t.tickDoTimerCpu(), t.hz(), List.copyOf(kc),
+                    blocked == null ? null : List.copyOf(blocked));
+        } catch (TickwatchException e) {
+            // Early boot: per-CPU areas not set up yet, or a list mid-update. Try again next sample.
+            kernelProblem = e.getMessage();
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (kernel != null) {
+            kernel.close();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.tickwatch.probe;
+
+import java.time.Duration;
+
+/**
+ * How a {@link Probe} samples. Immutable; {@link #builder()} starts from the defaults.
+ *
+ * @param taskPeriod   how often the task list is walked (it costs one read per task)
+ * @param attachPeriod how often to retry attaching to the kernel's memory while it is not yet readable
+ * @param readKernel   read kernel state from guest memory at all (false: registers, LAPIC and host side only)
+ */
+public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean readKernel) {
+
+    public static final Duration DEFAULT_TASK_PERIOD = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_ATTACH_PERIOD = Duration.ofSeconds(2);
+
+    public ProbeOptions {
+        if (taskPeriod.isNegative() || attachPeriod.isNegative()) {
+            throw new IllegalArgumentException("periods must not be negative");
+        }
+    }
+
+    public static ProbeOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private Duration taskPeriod = DEFAULT_TASK_PERIOD;
+        private Duration attachPeriod = DEFAULT_ATTACH_PERIOD;
+        private boolean readKernel = true;
+
+        public Builder taskPeriod(Duration d) {
+            this.taskPeriod = d;
+            return this;
+        }
+
+        public Builder attachPeriod(Duration d) {
+            this.attachPeriod = d;
+            return this;
+        }
+
+        public Builder readKernel(boolean b) {
+            this.readKernel = b;
+            return this;
+        }
+
+        public ProbeOptions build() {
+            return new ProbeOptions(taskPeriod, attachPeriod, readKernel);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package dev.tickwatch.probe;
+
+import dev.tickwatch.qmp.hmp.LapicState;
+
+/**
+ * One vCPU at one moment, from the host side (its thread's CPU time) and from QEMU (registers
+ * and LAPIC through HMP, without pausing).
+ *
+ * @param threadCpuNs  cumulative CPU time of the vCPU's host thread (schedstat), -1 if unknown
+ *                     (QEMU on another host)
+ * @param ripSymbol    RIP as symbol+off/size, null outside the kernel or before symbols are known
+ * @param lapic        null when {@code info lapic} had nothing to parse (early boot)
+ */
+public record VcpuSample(int cpu, long threadId, long threadCpuNs, long rip, String ripSymbol,
+        boolean interruptsEnabled, boolean halted, int cpl, boolean longMode, LapicState lapic) {
+
+    /** Whether RIP lies in the x86-64 kernel image mapping (or modules above it). */
+    public boolean inKernelImage() {
+        return longMode && cpl == 0 && Long.compareUnsigned(rip, 0xffffffff80000000L) >= 0;
+    }
+}
