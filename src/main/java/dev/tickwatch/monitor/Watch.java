@@ -1,0 +1,154 @@
+package dev.tickwatch.monitor;
+
+import dev.tickwatch.TickwatchException;
+import dev.tickwatch.probe.Probe;
+import dev.tickwatch.probe.Sample;
+import dev.tickwatch.verdict.Decision;
+import dev.tickwatch.verdict.Judge;
+import dev.tickwatch.verdict.Thresholds;
+import dev.tickwatch.verdict.Verdict;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Samples one guest periodically, keeps the last minute of samples, and re-judges after every
+ * sample: the loop under {@code tickwatch watch}, the boot loop and the shell. Listeners hear
+ * about every sample and about every change of verdict; {@link #end()} completes when the guest
+ * is gone (SHUTDOWN) or sampling keeps failing.
+ */
+public final class Watch implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Watch.class.getName());
+    private static final int MAX_CONSECUTIVE_FAILURES = 20;
+
+    /**
+     * @param period     time between the end of one sample and the start of the next
+     * @param history    how much of the past the judge and snapshots see
+     * @param thresholds when states become verdicts
+     */
+    public record Options(Duration period, Duration history, Thresholds thresholds) {
+        public static final Duration DEFAULT_PERIOD = Duration.ofMillis(250);
+        public static final Duration DEFAULT_HISTORY = Duration.ofSeconds(60);
+
+        public static Options defaults() {
+            return new Options(DEFAULT_PERIOD, DEFAULT_HISTORY, Thresholds.defaults());
+        }
+    }
+
+    private final Probe probe;
+    private final Options options;
+    private final Deque<Sample> history = new ArrayDeque<>();
+    private final List<Consumer<Decision>> changeListeners = new ArrayList<>();
+    private final List<Consumer<Sample>> sampleListeners = new ArrayList<>();
+    private final CompletableFuture<Decision> end = new CompletableFuture<>();
+    private final ScheduledExecutorService executor;
+    private volatile Decision current;
+    private int failures;
+
+    public Watch(Probe probe, Options options) {
+        this.probe = probe;
+        this.options = options;
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tickwatch-watch");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Called on the sampling thread with every new decision that differs from the last. */
+    public synchronized Watch onChange(Consumer<Decision> listener) {
+        changeListeners.add(listener);
+        return this;
+    }
+
+    /** Called on the sampling thread with every sample. */
+    public synchronized Watch onSample(Consumer<Sample> listener) {
+        sampleListeners.add(listener);
+        return this;
+    }
+
+    public Watch start() {
+        executor.scheduleWithFixedDelay(this::tick, 0, options.period().toNanos(), TimeUnit.NANOSECONDS);
+        return this;
+    }
+
+    public Probe probe() {
+        return probe;
+    }
+
+    /** The latest decision, or null before the first sample. */
+    public Decision current() {
+        return current;
+    }
+
+    /** The samples of the last {@link Options#history()}, oldest first. */
+    public synchronized List<Sample> history() {
+        return List.copyOf(history);
+    }
+
+    /** Completes with the final decision when the guest is gone; exceptionally if sampling keeps failing. */
+    public CompletableFuture<Decision> end() {
+        return end;
+    }
+
+    private void tick() {
+        if (end.isDone()) {
+            return;
+        }
+        try {
+            Sample s = probe.sample();
+            failures = 0;
+            List<Sample> series;
+            List<Consumer<Sample>> sl;
+            List<Consumer<Decision>> cl;
+            synchronized (this) {
+                history.addLast(s);
+                while (history.size() > 2 && history.peekFirst().hostTimeNs() < s.hostTimeNs() - options.history().toNanos()) {
+                    history.removeFirst();
+                }
+                series = List.copyOf(history);
+                sl = List.copyOf(sampleListeners);
+                cl = List.copyOf(changeListeners);
+            }
+            sl.forEach(l -> l.accept(s));
+            Decision d = Judge.judge(series, options.thresholds());
+            Decision previous = current;
+            current = d;
+            if (!d.sameAs(previous)) {
+                cl.forEach(l -> l.accept(d));
+            }
+            if (d.verdict() == Verdict.SHUTDOWN) {
+                end.complete(d);
+                executor.shutdown();
+            }
+        } catch (TickwatchException e) {
+            LOG.log(System.Logger.Level.WARNING, "sample failed: {0}", e.getMessage());
+            if (++failures >= MAX_CONSECUTIVE_FAILURES) {
+                end.completeExceptionally(e);
+                executor.shutdown();
+            }
+        } catch (RuntimeException e) {
+            end.completeExceptionally(e);
+            executor.shutdown();
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        probe.close();
+    }
+}
