@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
 
 /** Hidden benchmarks: {@code tickwatch bench gdb-read}. Not tests: they print figures. */
 @Command(name = "bench", hidden = true, mixinStandardHelpOptions = true,
-        description = "Benchmarks (figures, not verdicts).", subcommands = {BenchCommand.GdbRead.class, GuestBench.class})
+        description = "Benchmarks (figures, not verdicts).", subcommands = {BenchCommand.GdbRead.class, GuestBench.class, VerdictLatencyBench.class})
 final class BenchCommand {
 
     /**

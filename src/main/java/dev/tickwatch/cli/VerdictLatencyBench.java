@@ -1,0 +1,100 @@
+package dev.tickwatch.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tickwatch.TickwatchException;
+import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.lab.Lab;
+import dev.tickwatch.lab.LabMode;
+import dev.tickwatch.monitor.Watch;
+import dev.tickwatch.probe.Probe;
+import dev.tickwatch.probe.ProbeOptions;
+import dev.tickwatch.util.FileTrees;
+import dev.tickwatch.util.Json;
+import dev.tickwatch.verdict.Decision;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tickwatch bench verdict-latency}: for each lab mode, the time from the injection (the
+ * init's insmod line appearing on the console, seen through inotify) to the verdict of a watch at
+ * default settings, median over several fresh guests.
+ */
+@Command(name = "verdict-latency", mixinStandardHelpOptions = true,
+        description = "Time from a lab hang's injection to its verdict, per mode, median over --runs guests.")
+final class VerdictLatencyBench implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--runs", defaultValue = "5")
+    int runs;
+
+    @Option(names = "--mode", paramLabel = "MODE", description = "a lab mode (repeatable; default: every hang mode)")
+    List<String> modes;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        List<LabMode> list = new ArrayList<>();
+        if (modes == null) {
+            for (LabMode m : LabMode.values()) {
+                if (m != LabMode.HEALTHY) {
+                    list.add(m);
+                }
+            }
+        } else {
+            for (String m : modes) {
+                list.add(LabMode.parse(m));
+            }
+        }
+        ObjectNode all = Json.object();
+        for (LabMode mode : list) {
+            List<Double> latencies = new ArrayList<>();
+            String verdict = null;
+            for (int i = 0; i < runs; i++) {
+                Path work = Files.createTempDirectory("tickwatch-latency-");
+                try (QemuVm vm = QemuVm.start(Lab.config(mode, work, true, List.of()).build());
+                        Watch watch = new Watch(new Probe(vm.qmp(), vm.console(), ProbeOptions.defaults()),
+                                Watch.Options.defaults())) {
+                    CompletableFuture<Decision> hang = new CompletableFuture<>();
+                    watch.onChange(d -> {
+                        if (d.verdict().isHang()) {
+                            hang.complete(d);
+                        }
+                    }).start();
+                    if (!vm.console().await(t -> t.contains(Lab.INSMOD_MARKER), Duration.ofSeconds(90))) {
+                        throw new TickwatchException(mode.label() + ": the lab module was not loaded");
+                    }
+                    long injected = System.nanoTime();
+                    Decision d = hang.get(120, TimeUnit.SECONDS);
+                    latencies.add(Math.max(0, d.decidedNs() - injected) / 1e9);
+                    verdict = d.verdict() + (d.flavour() == null ? "" : " " + d.flavour());
+                } finally {
+                    FileTrees.deleteTree(work);
+                }
+            }
+            Collections.sort(latencies);
+            double median = latencies.get(latencies.size() / 2);
+            out.printf(Locale.ROOT, "%-18s %-26s median %5.2f s  (runs: %s)%n", mode.label(), verdict, median, latencies.stream()
+                    .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
+            out.flush();
+            all.putObject(mode.label()).put("verdict", verdict).put("median_latency_s", Math.round(median * 100) / 100.0)
+                    .put("runs", runs);
+        }
+        out.println(Json.compact(all));
+        return ExitCode.OK;
+    }
+}
