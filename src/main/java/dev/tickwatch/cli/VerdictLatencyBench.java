@@ -80,7 +80,13 @@ final class VerdictLatencyBench implements Callable<Integer> {
                     }
                     long injected = System.nanoTime();
                     Decision d = hang.get(120, TimeUnit.SECONDS);
-                    latencies.add(Math.max(0, d.decidedNs() - injected) / 1e9);
+                    double latency = (d.decidedNs() - injected) / 1e9;
+                    latencies.add(latency);
+                    if (d.onsetNs() < injected - 500_000_000L) {
+                        // A hang that began before the injection was seen is a false alarm or a late console: say so.
+                        out.printf(Locale.ROOT, "%s run %d: onset %.2f s BEFORE the insmod line was seen: %s%n", mode.label(),
+                                i + 1, (injected - d.onsetNs()) / 1e9, d.evidence());
+                    }
                     verdict = d.verdict() + (d.flavour() == null ? "" : " " + d.flavour());
                 } finally {
                     FileTrees.deleteTree(work);

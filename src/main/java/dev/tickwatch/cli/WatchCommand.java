@@ -1,6 +1,7 @@
 package dev.tickwatch.cli;
 
 import dev.tickwatch.boot.Console;
+import dev.tickwatch.monitor.Poke;
 import dev.tickwatch.monitor.Watch;
 import dev.tickwatch.net.Endpoint;
 import dev.tickwatch.probe.Probe;
@@ -79,8 +80,38 @@ final class WatchCommand implements Callable<Integer> {
     @Option(names = "--no-memory", description = "do not read guest memory (registers, LAPIC and host side only)")
     boolean noMemory;
 
+    @Option(names = "--poke", paramLabel = "nmi|key",
+            description = "at the first hang, knock once (an NMI, or a key press) and report whether the guest answers;"
+                    + " off by default: it touches the guest")
+    String poke;
+
     @Option(names = "--json", description = "JSON lines: {time, verdict, flavour, confidence, evidence, onset_age_s}")
     boolean json;
+
+    private void printPoke(PrintWriter out, QmpClient q, Poke.Kind kind) {
+        try {
+            Poke.Result r = Poke.poke(q, console == null ? null : new Console(console), kind, Duration.ofSeconds(1));
+            long wall = System.currentTimeMillis();
+            synchronized (out) {
+                if (json) {
+                    com.fasterxml.jackson.databind.node.ObjectNode o = Json.object()
+                            .put("time", java.time.Instant.ofEpochMilli(wall).toString())
+                            .put("poke", kind.name().toLowerCase(java.util.Locale.ROOT)).put("responded", r.responded());
+                    r.evidence().forEach(o.putArray("evidence")::add);
+                    out.println(Json.compact(o));
+                } else {
+                    out.println("poke " + kind.name().toLowerCase(java.util.Locale.ROOT) + ": "
+                            + (r.responded() ? "the guest answered" : "no answer on the console") + ": "
+                            + String.join("; ", r.evidence()));
+                }
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (dev.tickwatch.TickwatchException e) {
+            spec.commandLine().getErr().println("tickwatch watch: poke failed: " + e.getMessage());
+        }
+    }
 
     Thresholds thresholds() {
         return new Thresholds(seconds(stallS), seconds(spinS), seconds(softS), seconds(sleepS), seconds(firmwareS),
@@ -113,6 +144,12 @@ final class WatchCommand implements Callable<Integer> {
                 });
             }
             java.util.concurrent.CompletableFuture<Decision> firstHang = new java.util.concurrent.CompletableFuture<>();
+            Poke.Kind pokeKind = poke == null ? null : Poke.Kind.parse(poke);
+            java.util.concurrent.CompletableFuture<Void> poked = firstHang.thenAcceptAsync(d -> {
+                if (pokeKind != null) {
+                    printPoke(out, q, pokeKind);
+                }
+            });
             watch.onChange(d -> {
                 long wall = System.currentTimeMillis();
                 synchronized (out) {
@@ -137,6 +174,9 @@ final class WatchCommand implements Callable<Integer> {
             } catch (ExecutionException e) {
                 spec.commandLine().getErr().println("tickwatch watch: sampling failed: " + e.getCause().getMessage());
                 return ExitCode.CANNOT_TEST;
+            }
+            if (pokeKind != null && firstHang.isDone()) {
+                poked.join();
             }
             Decision last = watch.current();
             return last == null ? ExitCode.CANNOT_TEST : last.verdict().exitCode();
