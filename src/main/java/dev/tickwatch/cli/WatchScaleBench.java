@@ -130,12 +130,16 @@ final class WatchScaleBench implements Callable<Integer> {
             double load0 = HostLoad.loadAverage1m();
             long replayCpu0 = HostLoad.processCpuNs(replay.pid());
             long samples0 = samples.get();
+            long gc0 = gcMillis();
+            long jit0 = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
             long cpu0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             TimeUnit.SECONDS.sleep(seconds);
             long wall = System.nanoTime() - t0;
             long cpu = os.getProcessCpuTime() - cpu0;
             long n = samples.get() - samples0;
+            long gcMs = gcMillis() - gc0;
+            long jitMs = ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0;
             long replayCpu = HostLoad.processCpuNs(replay.pid()) - replayCpu0;
             double hostBusy = HostLoad.snapshot().busySince(host0);
             double load1 = HostLoad.loadAverage1m();
@@ -166,7 +170,8 @@ final class WatchScaleBench implements Callable<Integer> {
             for (var e : byGroup.entrySet()) {
                 out.printf(Locale.ROOT, "  %-16s %.1f%% of one core%n", e.getKey() + " threads:", e.getValue() / (double) wall * 100);
             }
-            out.printf(Locale.ROOT, "  (the rest: GC, JIT and other JVM threads)%n");
+            out.printf(Locale.ROOT, "  (the rest: GC, JIT and other JVM threads; in the window GC took %d ms, JIT %d ms)%n",
+                    gcMs, jitMs);
             out.printf(Locale.ROOT, "replay process CPU: %.1f%% of one core (not counted above)%n", replayCpu / (double) wall * 100);
             out.printf(Locale.ROOT, "host: %.0f%% of all cores busy during the window, load average %.2f -> %.2f (shared machine)%n",
                     hostBusy * 100, load0, load1);
@@ -187,6 +192,8 @@ final class WatchScaleBench implements Callable<Integer> {
             for (var e : byGroup.entrySet()) {
                 o.put("cpu_share_pct_" + e.getKey().replace('-', '_'), HostLoad.round(e.getValue() / (double) wall * 100, 2));
             }
+            o.put("gc_ms", gcMs);
+            o.put("jit_ms", jitMs);
             o.put("replay_cpu_share_pct", HostLoad.round(replayCpu / (double) wall * 100, 2));
             o.put("host_busy_pct", HostLoad.round(hostBusy * 100, 1));
             o.put("loadavg_1m_start", load0);
@@ -252,6 +259,15 @@ final class WatchScaleBench implements Callable<Integer> {
                 replay.destroyForcibly().waitFor();
             }
         }
+    }
+
+    /** Time the collectors report spent collecting, ms, summed over collectors. */
+    private static long gcMillis() {
+        long ms = 0;
+        for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        return ms;
     }
 
     private static Map<Long, Long> threadCpu(ThreadMXBean threads) {
