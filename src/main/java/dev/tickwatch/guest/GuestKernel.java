@@ -96,19 +96,23 @@ public final class GuestKernel implements AutoCloseable {
             KernelImage.Range range = KernelImage.locate(memory, cpus);
             long t2 = System.nanoTime();
             Image img = Image.of(memory, range.start(), range.length());
-            Kallsyms symbols = Kallsyms.find(img);
+            Build known = Build.recognise(memory, range);
+            Kallsyms symbols = known != null ? known.symbols().slide(range.start() - known.imageStart())
+                    : Kallsyms.find(img);
             long t3 = System.nanoTime();
             if (memory instanceof ProcMemory proc) {
                 // A vCPU's CR3 belongs to whatever process ran last; the kernel's own root outlives it.
                 boolean la57 = cpus.stream().anyMatch(c -> (c.cr4() & (1L << 12)) != 0);
                 symbols.addressOf("init_top_pgt").ifPresent(pgd -> proc.usePageTableRoot(proc.translate(pgd), la57));
             }
-            Btf btf = null;
-            String btfProblem = null;
-            try {
-                btf = loadBtf(memory, symbols, img);
-            } catch (TickwatchException e) {
-                btfProblem = e.getMessage();
+            Btf btf = known != null ? known.btf() : null;
+            String btfProblem = known != null ? known.btfProblem() : null;
+            if (known == null) {
+                try {
+                    btf = loadBtf(memory, symbols, img);
+                } catch (TickwatchException e) {
+                    btfProblem = e.getMessage();
+                }
             }
             long t4 = System.nanoTime();
             int n = cpus.size();
@@ -118,11 +122,53 @@ public final class GuestKernel implements AutoCloseable {
                 offsets[i] = memory.readLong(base + 8L * i);
             }
             String version = symbols.addressOf("linux_banner").map(a -> memory.readCString(a, 256).strip()).orElse("?");
+            if (known == null && !version.equals("?")) {
+                Build.remember(new Build(version, range.start(), memory.read(symbols.tokenTableAddress(), 2048), symbols,
+                        btf, btfProblem));
+            }
             Timings timings = new Timings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4), ms(t0, System.nanoTime()));
             return new GuestKernel(qmp, memory, passedOver, range, symbols, btf, btfProblem, offsets, version, timings);
         } catch (RuntimeException e) {
             memory.close();
             throw e;
+        }
+    }
+
+    /**
+     * A kernel build already decoded in this process: a boot loop boots the same kernel thousands
+     * of times, and decoding kallsyms and BTF is most of an attach's cost. A guest is recognised as
+     * the same build when its banner, at the same distance from the image start, reads the same;
+     * KASLR only slides the addresses.
+     */
+    private record Build(String banner, long imageStart, byte[] tokens, Kallsyms symbols, Btf btf, String btfProblem) {
+        private static final java.util.List<Build> KNOWN = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        static void remember(Build b) {
+            if (KNOWN.size() < 8 && KNOWN.stream().noneMatch(k -> k.banner.equals(b.banner))) {
+                KNOWN.add(b);
+            }
+        }
+
+        static Build recognise(GuestMemory memory, KernelImage.Range range) {
+            for (Build b : KNOWN) {
+                Optional<Long> at = b.symbols.addressOf("linux_banner");
+                if (at.isEmpty()) {
+                    continue;
+                }
+                long here = at.get() - b.imageStart + range.start();
+                try {
+                    // The banner names the build; the token table (its bytes depend on every symbol
+                    // name) guards against two builds that print the same banner.
+                    long tokens = b.symbols.tokenTableAddress() - b.imageStart + range.start();
+                    if (memory.readCString(here, 256).strip().equals(b.banner)
+                            && java.util.Arrays.equals(memory.read(tokens, b.tokens.length), b.tokens)) {
+                        return b;
+                    }
+                } catch (GuestMemoryException e) {
+                    // Not this build.
+                }
+            }
+            return null;
         }
     }
 

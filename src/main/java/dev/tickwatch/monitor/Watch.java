@@ -30,7 +30,7 @@ public final class Watch implements AutoCloseable {
     private static final int MAX_CONSECUTIVE_FAILURES = 20;
 
     /**
-     * @param period     time between the end of one sample and the start of the next
+     * @param period     time between the starts of two samples (a slow sample delays the next, never overlaps it)
      * @param history    how much of the past the judge and snapshots see
      * @param thresholds when states become verdicts
      */
@@ -76,7 +76,7 @@ public final class Watch implements AutoCloseable {
     }
 
     public Watch start() {
-        executor.scheduleWithFixedDelay(this::tick, 0, options.period().toNanos(), TimeUnit.NANOSECONDS);
+        executor.scheduleAtFixedRate(this::tick, 0, options.period().toNanos(), TimeUnit.NANOSECONDS);
         return this;
     }
 

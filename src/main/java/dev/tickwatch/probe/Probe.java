@@ -10,7 +10,6 @@ import dev.tickwatch.guest.TaskInfo;
 import dev.tickwatch.guest.TimerView;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.QmpCpu;
-import dev.tickwatch.qmp.QmpStatus;
 import dev.tickwatch.qmp.hmp.CpuRegisters;
 import dev.tickwatch.qmp.hmp.LapicState;
 import java.io.IOException;
@@ -45,6 +44,10 @@ public final class Probe implements AutoCloseable {
     private boolean panic;
     private final StringBuilder consoleTail = new StringBuilder();
     private final Map<Integer, Long> threadIds = new HashMap<>();
+    private final AutoCloseable statusEvents;
+    /** Set by QMP events that change the run state; query-status only runs when it is. */
+    private volatile boolean statusDirty = true;
+    private String status;
 
     /**
      * @param console the guest's console, or null when there is none to read
@@ -53,6 +56,16 @@ public final class Probe implements AutoCloseable {
         this.qmp = qmp;
         this.console = console;
         this.options = options;
+        // HMP and QMP commands take QEMU's big lock, which a TCG vCPU needs for every I/O access:
+        // polling query-status 4 times a second would slow the boot it watches. Events say when to ask.
+        this.statusEvents = qmp.addEventListener(e -> {
+            switch (e.name()) {
+                case "STOP", "RESUME", "SHUTDOWN", "RESET", "GUEST_PANICKED", "SUSPEND", "WAKEUP", "POWERDOWN" ->
+                        statusDirty = true;
+                default -> {
+                }
+            }
+        });
     }
 
     /** The guest kernel view, once attached; null before. */
@@ -70,16 +83,19 @@ public final class Probe implements AutoCloseable {
         long t = System.nanoTime();
         long wall = System.currentTimeMillis();
         List<String> sources = new ArrayList<>();
-        String status;
         try {
-            QmpStatus s = qmp.queryStatus();
-            status = s.status();
+            if (statusDirty || status == null || !qmp.isOpen()) {
+                statusDirty = false;
+                status = qmp.queryStatus().status();
+                sources.add("status: qmp query-status");
+            } else {
+                sources.add("status: unchanged since the last QMP run-state event");
+            }
         } catch (ConnectionException e) {
             return new Sample(t, wall, "exited", readConsole(), label(milestone), panic, List.of(), null,
                     List.of("status: QMP connection closed"));
         }
         long bytes = readConsole();
-        sources.add("status: qmp query-status");
         if (console != null) {
             sources.add("console: " + console.file());
         }
@@ -131,13 +147,18 @@ public final class Probe implements AutoCloseable {
         sources.add("registers: hmp info registers -a");
         List<VcpuSample> out = new ArrayList<>();
         boolean lapicRead = false;
+        // The LAPIC timer only matters when every vCPU sleeps (is anything armed to wake them?):
+        // skip the per-CPU monitor round trips while any of them works.
+        boolean allIdle = regs.stream().allMatch(CpuRegisters::halted);
         for (CpuRegisters r : regs) {
             LapicState lapic = null;
-            try {
-                lapic = LapicState.parse(qmp.hmp("info lapic " + r.cpu()));
-                lapicRead = true;
-            } catch (dev.tickwatch.ProtocolException e) {
-                // No APIC state yet (firmware): null says so.
+            if (allIdle) {
+                try {
+                    lapic = LapicState.parse(qmp.hmp("info lapic " + r.cpu()));
+                    lapicRead = true;
+                } catch (dev.tickwatch.ProtocolException e) {
+                    // No APIC state yet (firmware): null says so.
+                }
             }
             long tid = threadIds.getOrDefault(r.cpu(), -1L);
             out.add(new VcpuSample(r.cpu(), tid, threadCpuNs(tid), r.rip(), null, r.interruptsEnabled(), r.halted(),
@@ -217,6 +238,11 @@ public final class Probe implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            statusEvents.close();
+        } catch (Exception e) {
+            // Only a listener list entry.
+        }
         if (kernel != null) {
             kernel.close();
         }

@@ -298,6 +298,21 @@ public final class Kallsyms {
         return names.length;
     }
 
+    /**
+     * The same kernel build loaded {@code delta} bytes higher (another boot, another KASLR slide):
+     * image addresses move, absolute per-CPU values do not. Names and types are shared.
+     */
+    public Kallsyms slide(long delta) {
+        if (delta == 0) {
+            return this;
+        }
+        long[] moved = new long[addresses.length];
+        for (int i = 0; i < moved.length; i++) {
+            moved[i] = addresses[i] < 0 ? addresses[i] + delta : addresses[i];
+        }
+        return new Kallsyms(moved, types, names, tokenTable + delta);
+    }
+
     /** Where the token table was found (evidence of where the tables live). */
     public long tokenTableAddress() {
         return tokenTable;
