@@ -45,6 +45,7 @@ public final class Probe implements AutoCloseable {
     private final StringBuilder consoleTail = new StringBuilder();
     private final Map<Integer, Long> threadIds = new HashMap<>();
     private final AutoCloseable statusEvents;
+    private long qemuPid = -1;
     /** Set by QMP events that change the run state; query-status only runs when it is. */
     private volatile boolean statusDirty = true;
     private String status;
@@ -93,7 +94,7 @@ public final class Probe implements AutoCloseable {
             }
         } catch (ConnectionException e) {
             return new Sample(t, wall, "exited", readConsole(), label(milestone), panic, List.of(), null,
-                    List.of("status: QMP connection closed"));
+                    List.of("status: QMP connection closed"), -1);
         }
         long bytes = readConsole();
         if (console != null) {
@@ -104,12 +105,13 @@ public final class Probe implements AutoCloseable {
         if (kernel != null) {
             List<VcpuSample> named = new ArrayList<>(cpus.size());
             for (VcpuSample c : cpus) {
-                named.add(c.inKernelImage() ? new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs(), c.rip(),
+                named.add(c.inKernelImage() ? new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs(), c.threadWaitNs(), c.rip(),
                         kernel.symbolize(c.rip()), c.interruptsEnabled(), c.halted(), c.cpl(), c.longMode(), c.lapic()) : c);
             }
             cpus = named;
         }
-        return new Sample(t, wall, status, bytes, label(milestone), panic, List.copyOf(cpus), k, List.copyOf(sources));
+        return new Sample(t, wall, status, bytes, label(milestone), panic, List.copyOf(cpus), k, List.copyOf(sources),
+                qemuPid > 0 ? schedstat(qemuPid)[1] : -1);
     }
 
     private static String label(Milestone m) {
@@ -142,6 +144,10 @@ public final class Probe implements AutoCloseable {
             for (QmpCpu c : qmp.queryCpusFast()) {
                 threadIds.put(c.cpuIndex(), c.threadId());
             }
+            // QEMU's main thread has the process id; only trust it when it is QEMU on this host.
+            long tid = threadIds.values().stream().findFirst().orElse(-1L);
+            long pid = tid > 0 ? dev.tickwatch.guest.mem.ProcMemory.processOfThread(tid) : -1;
+            qemuPid = pid > 0 && isQemu(pid) ? pid : -1;
         }
         List<CpuRegisters> regs = CpuRegisters.parseAll(qmp.hmp("info registers -a"));
         sources.add("registers: hmp info registers -a");
@@ -161,7 +167,8 @@ public final class Probe implements AutoCloseable {
                 }
             }
             long tid = threadIds.getOrDefault(r.cpu(), -1L);
-            out.add(new VcpuSample(r.cpu(), tid, threadCpuNs(tid), r.rip(), null, r.interruptsEnabled(), r.halted(),
+            long[] sched = schedstat(tid);
+            out.add(new VcpuSample(r.cpu(), tid, sched[0], sched[1], r.rip(), null, r.interruptsEnabled(), r.halted(),
                     r.cpl(), r.longMode(), lapic));
         }
         if (lapicRead) {
@@ -173,17 +180,27 @@ public final class Probe implements AutoCloseable {
         return out;
     }
 
-    /** The first field of /proc/TID/schedstat: ns the thread spent on a CPU. -1 when not on this host. */
-    static long threadCpuNs(long tid) {
+    /**
+     * /proc/TID/schedstat: ns the thread ran on a CPU, and ns it waited runnable on a run queue;
+     * {-1, -1} when the thread is not on this host.
+     */
+    static long[] schedstat(long tid) {
         if (tid <= 0) {
-            return -1;
+            return new long[] {-1, -1};
         }
         try {
-            String s = Files.readString(Path.of("/proc", Long.toString(tid), "schedstat"));
-            int sp = s.indexOf(' ');
-            return Long.parseLong(sp < 0 ? s.strip() : s.substring(0, sp));
+            String[] f = Files.readString(Path.of("/proc", Long.toString(tid), "schedstat")).strip().split("\\s+");
+            return new long[] {Long.parseLong(f[0]), f.length > 1 ? Long.parseLong(f[1]) : -1};
         } catch (IOException | NumberFormatException e) {
-            return -1;
+            return new long[] {-1, -1};
+        }
+    }
+
+    private static boolean isQemu(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).contains("qemu");
+        } catch (IOException e) {
+            return false;
         }
     }
 

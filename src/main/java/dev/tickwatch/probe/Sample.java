@@ -15,9 +15,12 @@ import java.util.List;
  * @param consolePanic   the console shows "Kernel panic"
  * @param kernel         readings from guest memory, null when not (yet) available
  * @param sources        where each reading came from, e.g. "registers: hmp info registers -a"
+ * @param qemuWaitNs     cumulative time QEMU's main thread (timers, devices, the monitor) waited for a
+ *                       host CPU while runnable: a starved QEMU cannot deliver timers, so a stall
+ *                       seen while it starves proves nothing; -1 if unknown
  */
 public record Sample(long hostTimeNs, long wallTimeMs, String status, long consoleBytes, String lastMilestone,
-        boolean consolePanic, List<VcpuSample> cpus, KernelSample kernel, List<String> sources) {
+        boolean consolePanic, List<VcpuSample> cpus, KernelSample kernel, List<String> sources, long qemuWaitNs) {
 
     public boolean running() {
         return "running".equals(status);

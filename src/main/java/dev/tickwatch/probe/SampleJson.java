@@ -22,11 +22,12 @@ public final class SampleJson {
         ObjectNode o = Json.object();
         o.put("host_time_ns", s.hostTimeNs()).put("wall_time_ms", s.wallTimeMs()).put("status", s.status())
                 .put("console_bytes", s.consoleBytes()).put("last_milestone", s.lastMilestone())
-                .put("console_panic", s.consolePanic());
+                .put("console_panic", s.consolePanic()).put("qemu_wait_ns", s.qemuWaitNs());
         ArrayNode cpus = o.putArray("cpus");
         for (VcpuSample c : s.cpus()) {
             ObjectNode j = cpus.addObject();
             j.put("cpu", c.cpu()).put("thread_id", c.threadId()).put("thread_cpu_ns", c.threadCpuNs())
+                    .put("thread_wait_ns", c.threadWaitNs())
                     .put("rip", Json.hex(c.rip())).put("rip_symbol", c.ripSymbol()).put("if", c.interruptsEnabled())
                     .put("hlt", c.halted()).put("cpl", c.cpl()).put("long_mode", c.longMode());
             LapicState l = c.lapic();
@@ -69,6 +70,7 @@ public final class SampleJson {
                         l.path("masked").asBoolean(), l.path("vector").asInt(), l.path("divide").asInt(),
                         l.path("initial_count").asLong(), l.path("current_count").asLong());
                 cpus.add(new VcpuSample(c.path("cpu").asInt(), c.path("thread_id").asLong(), c.path("thread_cpu_ns").asLong(),
+                        c.path("thread_wait_ns").asLong(-1),
                         hex(c.path("rip")), text(c.get("rip_symbol")), c.path("if").asBoolean(), c.path("hlt").asBoolean(),
                         c.path("cpl").asInt(), c.path("long_mode").asBoolean(), lapic));
             }
@@ -98,7 +100,7 @@ public final class SampleJson {
             o.path("sources").forEach(n -> sources.add(n.asText()));
             return new Sample(o.path("host_time_ns").asLong(), o.path("wall_time_ms").asLong(), o.path("status").asText(),
                     o.path("console_bytes").asLong(), text(o.get("last_milestone")), o.path("console_panic").asBoolean(),
-                    cpus, kernel, sources);
+                    cpus, kernel, sources, o.path("qemu_wait_ns").asLong(-1));
         } catch (RuntimeException e) {
             throw new ProtocolException("not a tickwatch sample: " + e.getMessage(), e);
         }

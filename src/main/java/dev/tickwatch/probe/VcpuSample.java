@@ -8,10 +8,12 @@ import dev.tickwatch.qmp.hmp.LapicState;
  *
  * @param threadCpuNs  cumulative CPU time of the vCPU's host thread (schedstat), -1 if unknown
  *                     (QEMU on another host)
+ * @param threadWaitNs cumulative time that thread waited for a host CPU while runnable (schedstat):
+ *                     how the host's load shows, -1 if unknown
  * @param ripSymbol    RIP as symbol+off/size, null outside the kernel or before symbols are known
  * @param lapic        null when {@code info lapic} had nothing to parse (early boot)
  */
-public record VcpuSample(int cpu, long threadId, long threadCpuNs, long rip, String ripSymbol,
+public record VcpuSample(int cpu, long threadId, long threadCpuNs, long threadWaitNs, long rip, String ripSymbol,
         boolean interruptsEnabled, boolean halted, int cpl, boolean longMode, LapicState lapic) {
 
     /** Whether RIP lies in the x86-64 kernel image mapping (or modules above it). */

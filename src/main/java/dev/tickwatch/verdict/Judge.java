@@ -110,6 +110,12 @@ public final class Judge {
             if (!w.stream().allMatch(s -> s.cpus().size() > cpu && spinsHard(s.cpus().get(cpu)))) {
                 continue;
             }
+            // On a loaded host a vCPU thread that does not get a host CPU stands still at whatever
+            // RIP it had, interrupts off or not. It must have run for half the threshold to count.
+            long ran = ranNs(w, cpu);
+            if (ran >= 0 && ran < t.spin().toNanos() / 2) {
+                continue;
+            }
             spinning.add(cpu);
             Set<String> where = w.stream().map(s -> s.cpus().get(cpu)).map(Judge::where)
                     .collect(Collectors.toCollection(LinkedHashSet::new));
@@ -189,6 +195,12 @@ public final class Judge {
         long overdueNs = soonest == null || soonest.expiresNextNs() == Long.MAX_VALUE ? 0
                 : guestNowAtLeast - soonest.expiresNextNs();
         boolean overdue = overdueNs > t.overdueMargin().toNanos();
+        // A QEMU starved of host CPU cannot fire the guest's timers on time: a healthy idle guest
+        // then looks exactly like a stalled one. Wait until QEMU has had the CPU it asked for.
+        double starved = waitShare(frozenSince, last);
+        if (starved > 0.5) {
+            return null;
+        }
         long locDelta = locDelta(frozenSince, last);
         boolean storm = locDelta > Math.max(10, (long) (frozenS * 20));
         boolean locFrozen = locDelta == 0;
@@ -380,6 +392,25 @@ public final class Judge {
 
     private static Sample firstWhere(List<Sample> series, java.util.function.Predicate<Sample> p) {
         return series.stream().filter(p).findFirst().orElse(series.get(series.size() - 1));
+    }
+
+    /** CPU time the vCPU's host thread got over the window, ns; -1 when unknown. */
+    private static long ranNs(List<Sample> w, int cpu) {
+        VcpuSample a = w.get(0).cpus().size() > cpu ? w.get(0).cpus().get(cpu) : null;
+        VcpuSample b = w.get(w.size() - 1).cpus().get(cpu);
+        if (a == null || a.threadCpuNs() < 0 || b.threadCpuNs() < 0) {
+            return -1;
+        }
+        return b.threadCpuNs() - a.threadCpuNs();
+    }
+
+    /** Share of the time between two samples that QEMU's main thread waited, runnable, for a host CPU; 0 when unknown. */
+    private static double waitShare(Sample a, Sample b) {
+        long wall = b.hostTimeNs() - a.hostTimeNs();
+        if (a.qemuWaitNs() < 0 || b.qemuWaitNs() < 0 || wall <= 0) {
+            return 0;
+        }
+        return (b.qemuWaitNs() - a.qemuWaitNs()) / (double) wall;
     }
 
     /** Share of wall time the vCPU's host thread spent on a CPU over the window; -1 when unknown. */

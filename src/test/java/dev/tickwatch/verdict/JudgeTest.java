@@ -104,7 +104,7 @@ class JudgeTest {
         // The same frozen jiffies and HLT, but every LAPIC counts down and the next hrtimer lies ahead:
         // that is NO_HZ letting idle CPUs sleep, not a lost timer.
         List<Sample> s = map(load("timer-stall-lost"), x -> withCpus(x, c -> new VcpuSample(c.cpu(), c.threadId(),
-                c.threadCpuNs(), c.rip(), c.ripSymbol(), c.interruptsEnabled(), c.halted(), c.cpl(), c.longMode(),
+                c.threadCpuNs(), c.threadWaitNs(), c.rip(), c.ripSymbol(), c.interruptsEnabled(), c.halted(), c.cpl(), c.longMode(),
                 new LapicState(0x400ec, "one-shot", false, 0xec, 16, 9_000_000, 5_000_000)), k -> new KernelSample(
                 k.jiffies(), k.lastJiffiesUpdateNs(), k.tickDoTimerCpu(), k.hz(), k.cpus().stream().map(c -> new KernelSample.Cpu(
                 c.cpu(), c.localTimerInterrupts(), k.lastJiffiesUpdateNs() + 60_000_000_000L, c.hrtimerEvents(), true,
@@ -116,7 +116,7 @@ class JudgeTest {
     @Test
     void withoutGuestMemoryTheLapicAloneStillNamesTheStall() throws IOException {
         List<Sample> s = map(load("timer-stall-lost"), x -> new Sample(x.hostTimeNs(), x.wallTimeMs(), x.status(),
-                x.consoleBytes(), x.lastMilestone(), x.consolePanic(), x.cpus(), null, x.sources()));
+                x.consoleBytes(), x.lastMilestone(), x.consolePanic(), x.cpus(), null, x.sources(), x.qemuWaitNs()));
         Decision d = Judge.judge(s, Thresholds.defaults());
         assertEquals(Verdict.TIMER_STALL, d.verdict());
         assertTrue(d.confidence() < 0.8, "less sure without kernel readings: " + d.confidence());
@@ -127,7 +127,7 @@ class JudgeTest {
     void firmwareAndDecompressorRunningWithInterruptsOffIsNotASpin() throws IOException {
         // The spin series moved below the kernel image (real mode / decompressor addresses).
         List<Sample> s = map(load("spin-deadlock"), x -> withCpus(x, c -> new VcpuSample(c.cpu(), c.threadId(),
-                c.threadCpuNs(), 0xfd0b4, null, false, false, 0, false, null), k -> null));
+                c.threadCpuNs(), c.threadWaitNs(), 0xfd0b4, null, false, false, 0, false, null), k -> null));
         Decision d = Judge.judge(s, Thresholds.defaults());
         assertNotEquals(Verdict.SPIN_LOCKUP, d.verdict(), d.toString());
     }
@@ -140,8 +140,8 @@ class JudgeTest {
         for (int i = 0; i <= 130; i++) {
             Sample x = base.get(0);
             s.add(new Sample(t0 + i * 250_000_000L, x.wallTimeMs() + i * 250L, "running", 0, null, false,
-                    x.cpus().stream().map(c -> new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs(), 0xfd0b4, null,
-                            false, false, 0, false, null)).toList(), null, List.of()));
+                    x.cpus().stream().map(c -> new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs(), c.threadWaitNs(), 0xfd0b4, null,
+                            false, false, 0, false, null)).toList(), null, List.of(), -1));
         }
         Decision d = Judge.judge(s, Thresholds.defaults());
         assertEquals(Verdict.FIRMWARE_STUCK, d.verdict(), d.toString());
@@ -154,11 +154,11 @@ class JudgeTest {
         Sample last = s.get(s.size() - 1);
         List<Sample> paused = new ArrayList<>(s);
         paused.add(new Sample(last.hostTimeNs() + 1, last.wallTimeMs(), "paused", last.consoleBytes(), last.lastMilestone(),
-                false, last.cpus(), last.kernel(), last.sources()));
+                false, last.cpus(), last.kernel(), last.sources(), -1));
         assertEquals(Verdict.PAUSED, Judge.judge(paused, Thresholds.defaults()).verdict());
         List<Sample> gone = new ArrayList<>(s);
         gone.add(new Sample(last.hostTimeNs() + 1, last.wallTimeMs(), "exited", last.consoleBytes(), "done", false,
-                List.of(), null, List.of()));
+                List.of(), null, List.of(), -1));
         Decision d = Judge.judge(gone, Thresholds.defaults());
         assertEquals(Verdict.SHUTDOWN, d.verdict());
         assertEquals(0, d.verdict().exitCode());
@@ -170,11 +170,35 @@ class JudgeTest {
         // Healthy guest: tasks in D for a moment (I/O) is normal; the threshold is about long waits.
         List<Sample> s = map(load("spin-one"), x -> x.kernel() == null ? x : new Sample(x.hostTimeNs(), x.wallTimeMs(),
                 x.status(), x.consoleBytes(), x.lastMilestone(), false, x.cpus().stream().map(c -> new VcpuSample(c.cpu(),
-                c.threadId(), c.threadCpuNs(), c.rip(), c.ripSymbol(), true, true, c.cpl(), c.longMode(), c.lapic())).toList(),
+                c.threadId(), c.threadCpuNs(), c.threadWaitNs(), c.rip(), c.ripSymbol(), true, true, c.cpl(), c.longMode(), c.lapic())).toList(),
                 new KernelSample(x.kernel().jiffies(), x.kernel().lastJiffiesUpdateNs(), x.kernel().tickDoTimerCpu(),
                         x.kernel().hz(), x.kernel().cpus(), List.of(new KernelSample.BlockedTask(42, "jbd2/vda1-8", 0.3))),
-                x.sources()));
+                x.sources(), x.qemuWaitNs()));
         assertNotEquals(Verdict.SLEEP_DEADLOCK, Judge.judge(s, Thresholds.defaults()).verdict());
+    }
+
+    @Test
+    void aVcpuThatGotNoHostCpuIsStarvedNotSpinning() throws IOException {
+        // The spin series, but the vCPU threads' CPU time stands still: they never ran, so their
+        // unchanging RIP and IF=0 say nothing about the guest (a loaded host).
+        List<Sample> s = map(load("spin-deadlock"), x -> withCpus(x, c -> new VcpuSample(c.cpu(), c.threadId(), 1_000_000L,
+                x.hostTimeNs(), c.rip(), c.ripSymbol(), c.interruptsEnabled(), c.halted(), c.cpl(), c.longMode(), c.lapic()),
+                k -> k));
+        assertNotEquals(Verdict.SPIN_LOCKUP, Judge.judge(s, Thresholds.defaults()).verdict());
+    }
+
+    @Test
+    void aStarvedQemuCannotDeliverTimersSoNoStallIsCalled() throws IOException {
+        // QEMU's main thread waited runnable for the whole time: its timers could not fire.
+        List<Sample> stalled = load("timer-stall-lost");
+        long t0 = stalled.get(0).hostTimeNs();
+        List<Sample> s = map(stalled, x -> new Sample(x.hostTimeNs(), x.wallTimeMs(), x.status(), x.consoleBytes(),
+                x.lastMilestone(), x.consolePanic(), x.cpus(), x.kernel(), x.sources(), (x.hostTimeNs() - t0) * 9 / 10));
+        assertNotEquals(Verdict.TIMER_STALL, Judge.judge(s, Thresholds.defaults()).verdict());
+        // The same series with QEMU on the CPU whenever it wanted it is a stall.
+        List<Sample> fed = map(stalled, x -> new Sample(x.hostTimeNs(), x.wallTimeMs(), x.status(), x.consoleBytes(),
+                x.lastMilestone(), x.consolePanic(), x.cpus(), x.kernel(), x.sources(), 5_000_000L));
+        assertEquals(Verdict.TIMER_STALL, Judge.judge(fed, Thresholds.defaults()).verdict());
     }
 
     private static List<Sample> map(List<Sample> s, UnaryOperator<Sample> f) {
@@ -183,6 +207,7 @@ class JudgeTest {
 
     private static Sample withCpus(Sample x, UnaryOperator<VcpuSample> cpu, UnaryOperator<KernelSample> kernel) {
         return new Sample(x.hostTimeNs(), x.wallTimeMs(), x.status(), x.consoleBytes(), x.lastMilestone(), x.consolePanic(),
-                x.cpus().stream().map(cpu).toList(), x.kernel() == null ? null : kernel.apply(x.kernel()), x.sources());
+                x.cpus().stream().map(cpu).toList(), x.kernel() == null ? null : kernel.apply(x.kernel()), x.sources(),
+                x.qemuWaitNs());
     }
 }

@@ -54,7 +54,13 @@ class VerdictIT {
             }).start();
             assertTrue(vm.console().await(t -> t.contains(Lab.INSMOD_MARKER), Duration.ofSeconds(60)), "lab module loaded");
             long injected = System.nanoTime();
-            Decision d = hang.get(limitS, TimeUnit.SECONDS);
+            Decision d;
+            try {
+                d = hang.get(limitS, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError(mode + ": no hang verdict in " + limitS + " s; decisions: " + changes
+                        + "; last: " + watch.current(), e);
+            }
             System.out.printf("%s: %s %s %.2f s after insmod was seen; %s%n", mode, d.verdict(), d.flavour(),
                     (d.decidedNs() - injected) / 1e9, d.evidence());
             assertEquals(expected, d.verdict(), changes.toString());
