@@ -65,6 +65,8 @@ final class BenchBootLoopCommand implements Callable<Integer> {
             Path script = writeScript(work, config);
             double sumPlain = 0;
             double sumHarness = 0;
+            long plainBoots = 0;
+            long harnessBoots = 0;
             boolean allOk = true;
             for (int round = 1; round <= rounds; round++) {
                 long t0 = System.nanoTime();
@@ -82,6 +84,8 @@ final class BenchBootLoopCommand implements Callable<Integer> {
                 double harnessRate = r.stats().clean() * 60 / harnessS;
                 sumPlain += plainS;
                 sumHarness += harnessS;
+                plainBoots += boots;
+                harnessBoots += r.stats().clean();
                 allOk &= rc == 0 && r.status() == LoopResult.Status.OK;
                 if (json) {
                     out.println(Json.compact(Json.object().put("round", round).put("boots", boots).put("parallel", parallel)
@@ -97,12 +101,18 @@ final class BenchBootLoopCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "  tickwatch boot-loop:           %6.1f s  %5.1f boots/min  (%s)%n", harnessS,
                             harnessRate, r.status().name().toLowerCase(Locale.ROOT));
                     out.printf(Locale.ROOT, "  ratio tickwatch/plain: %.3f (goal >= 0.97)%n", harnessRate / plainRate);
+                    if (r.status() != LoopResult.Status.OK) {
+                        out.println("  tickwatch: " + (r.firstBad() != null ? r.firstBad().outcome().evidence()
+                                : r.cannotTest() != null ? r.cannotTest().outcome().reason() : "boots missing"));
+                    }
                 }
                 out.flush();
             }
             if (rounds > 1 && !json) {
-                out.printf(Locale.ROOT, "bench boot-loop: all rounds: ratio %.3f (plain %.1f s, tickwatch %.1f s in all)%n",
-                        sumPlain / sumHarness, sumPlain, sumHarness);
+                double p = plainBoots * 60 / sumPlain;
+                double h = harnessBoots * 60 / sumHarness;
+                out.printf(Locale.ROOT, "bench boot-loop: all rounds: plain %.1f boots/min, tickwatch %.1f boots/min,"
+                        + " ratio %.3f%n", p, h, h / p);
             }
             return allOk ? ExitCode.OK : ExitCode.FAILED;
         } finally {
