@@ -217,7 +217,7 @@ final class BootLoopCommand implements Callable<Integer> {
             try (ResultsFile rf = results == null ? null : ResultsFile.open(results);
                  Progress progress = new Progress(progressOut, name + ": ", System.console() != null, progressInterval)) {
                 BootListener listener = rf == null ? progress : BootListener.all(rf, progress);
-                BootLoop loop = new BootLoop(options, BootWatchers.create(watch), new DiagnosticFolder(diagnostics), listener);
+                BootLoop loop = new BootLoop(options, BootWatchers.create(watch), new DiagnosticFolder(diagnostics.toAbsolutePath()), listener);
                 r = loop.run();
             }
             if (junit != null) {
