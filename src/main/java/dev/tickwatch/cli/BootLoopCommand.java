@@ -114,7 +114,7 @@ final class BootLoopCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object at the end (progress goes to stderr)")
     boolean json;
 
-    @Option(names = "--lab-mode", hidden = true, paramLabel = "MODE", description = "boot --lab-at runs this lab hang mode (tests, demo)")
+    @Option(names = "--lab-mode", hidden = true, paramLabel = "MODE", description = "boot --lab-at runs this lab hang mode (tests, demo); the lab guest is always the cached kernel with the lab module")
     String labMode;
 
     @Option(names = "--lab-at", hidden = true, paramLabel = "K", description = "0-based boot number that runs --lab-mode")

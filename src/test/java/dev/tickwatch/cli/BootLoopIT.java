@@ -63,7 +63,7 @@ class BootLoopIT {
     void aLabHangInTheMiddleStopsTheLoop() throws Exception {
         Path diag = dir.resolve("hangs");
         Path results = dir.resolve("r.jsonl");
-        QmpCommandTest.Result r = QmpCommandTest.run("boot-loop", "--boots", "8", "--parallel", "2",
+        QmpCommandTest.Result r = QmpCommandTest.run("boot-loop", "--boots", "20", "--parallel", "2",
                 "--lab-mode", "timer-stall-lost", "--lab-at", "3", "--stall", "8", "--diagnostics", diag.toString(),
                 "--results", results.toString(), "--json");
         assertEquals(1, r.code(), r.out() + r.err());
@@ -83,8 +83,14 @@ class BootLoopIT {
         JsonNode saved = Json.MAPPER.readTree(Files.readString(folder.resolve("outcome.json")));
         assertTrue(saved.path("qemu_alive").asBoolean(), "the handler ran while the hung QEMU was alive");
         List<String> lines = Files.readAllLines(results);
-        assertTrue(lines.size() < 8, "the loop stopped early: " + lines.size() + " boots recorded");
+        // 16 boots after the hang would take the other worker far longer than the hang's detection.
+        assertTrue(lines.size() < 20, "the loop stopped early: " + lines.size() + " boots recorded");
         assertEquals(1, lines.stream().filter(l -> l.contains("\"outcome\":\"HUNG\"")).count());
+        long hangEnded = hang.path("ended_ms").asLong();
+        for (String l : lines) {
+            assertTrue(Json.MAPPER.readTree(l).path("started_ms").asLong() <= hangEnded,
+                    "no boot starts after the hang was found: " + l);
+        }
     }
 
     @Test
