@@ -41,7 +41,11 @@ class BootLoopIT {
     void eightHealthyBootsOnTwoWorkersAreOk() throws Exception {
         Path results = dir.resolve("r.jsonl");
         Path junit = dir.resolve("junit.xml");
+        // no_timer_check: on a loaded host the TCG guest's early IO-APIC timer check can fail and
+        // panic ("IO-APIC + timer doesn't work!", seen once in ~200 boots); that is a real finding
+        // of the loop, but not what this test is about.
         QmpCommandTest.Result r = QmpCommandTest.run("boot-loop", "--boots", "8", "--parallel", "2",
+                "--append", "console=ttyS0 panic=-1 no_timer_check",
                 "--results", results.toString(), "--junit", junit.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().strip().endsWith("test ok"), r.out());
@@ -64,6 +68,7 @@ class BootLoopIT {
         Path diag = dir.resolve("hangs");
         Path results = dir.resolve("r.jsonl");
         QmpCommandTest.Result r = QmpCommandTest.run("boot-loop", "--boots", "20", "--parallel", "2",
+                "--append", "console=ttyS0 panic=-1 no_timer_check",
                 "--lab-mode", "timer-stall-lost", "--lab-at", "3", "--stall", "8", "--diagnostics", diag.toString(),
                 "--results", results.toString(), "--json");
         assertEquals(1, r.code(), r.out() + r.err());
@@ -97,10 +102,11 @@ class BootLoopIT {
     void twoRealShardsMergeToOneVerdict() throws Exception {
         Path s0 = dir.resolve("s0.jsonl");
         Path s1 = dir.resolve("s1.jsonl");
+        String append = "console=ttyS0 panic=-1 no_timer_check";
         assertEquals(0, QmpCommandTest.run("boot-loop", "--boots", "4", "--parallel", "2", "--shard", "0/2",
-                "--jitter", "--results", s0.toString()).code());
+                "--jitter", "--append", append, "--results", s0.toString()).code());
         assertEquals(0, QmpCommandTest.run("boot-loop", "--boots", "4", "--parallel", "2", "--shard", "1/2",
-                "--jitter", "--results", s1.toString()).code());
+                "--jitter", "--append", append, "--results", s1.toString()).code());
         QmpCommandTest.Result m = QmpCommandTest.run("merge", "--json", s0.toString(), s1.toString());
         assertEquals(0, m.code(), m.out() + m.err());
         JsonNode o = Json.MAPPER.readTree(m.out());
