@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
 /** Hidden benchmarks: {@code tickwatch bench gdb-read}. Not tests: they print figures. */
 @Command(name = "bench", hidden = true, mixinStandardHelpOptions = true,
         description = "Benchmarks (figures, not verdicts).", subcommands = {BenchCommand.GdbRead.class, GuestBench.class,
-            VerdictLatencyBench.class, WatchScaleBench.class, WatchOverheadBench.class, ReplayQmpCommand.class})
+            VerdictLatencyBench.class, WatchScaleBench.class, WatchOverheadBench.class, ReplayQmpCommand.class,
+            BenchBootLoopCommand.class})
 final class BenchCommand {
 
     /**

@@ -1,34 +1,23 @@
 package dev.tickwatch.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tickwatch.boot.Accel;
-import dev.tickwatch.boot.Appliance;
-import dev.tickwatch.boot.KernelCache;
-import dev.tickwatch.boot.Milestone;
-import dev.tickwatch.boot.QemuConfig;
-import dev.tickwatch.boot.QemuVm;
-import dev.tickwatch.qmp.QmpOptions;
-import dev.tickwatch.qmp.codec.QmpEvent;
-import dev.tickwatch.util.FileTrees;
-import dev.tickwatch.util.Json;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tickwatch demo}: boots the built-in appliance once and reports what it saw. The boot
- * loop (thousands of boots, verdicts) takes this command's place when it lands.
+ * {@code tickwatch demo}: a short {@code boot-loop} on the built-in appliance that shows the
+ * whole path in about a minute: a few healthy boots on two workers, then one boot whose guest
+ * loads the hang lab's {@code timer-stall-lost} module, caught as a hang, with its verdict and
+ * diagnostics folder. It exits like boot-loop, so 1 (the injected hang was found) is success here.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Boots the built-in appliance once under QEMU (TCG) and reports the boot.")
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"A short boot loop on the built-in appliance: healthy boots on 2 workers, then one boot",
+            "with an injected lab timer stall (timer-stall-lost), caught as a hang; about a minute.",
+            "Exit code as boot-loop: 1 when the injected hang is found (the expected result),",
+            "0 if it was missed, 125 if QEMU or the kernel is missing."})
 final class DemoCommand implements Callable<Integer> {
 
     @Spec
@@ -37,56 +26,38 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--smp", defaultValue = "2", description = "vCPUs (default: ${DEFAULT-VALUE})")
     int smp;
 
-    @Option(names = "--json", description = "print one JSON object")
+    @Option(names = "--healthy", paramLabel = "N", defaultValue = "4", description = "healthy boots before the stalled one (default: ${DEFAULT-VALUE})")
+    int healthy;
+
+    @Option(names = "--parallel", paramLabel = "T", defaultValue = "2", description = "workers (default: ${DEFAULT-VALUE})")
+    int parallel;
+
+    @Option(names = "--stall", paramLabel = "S", defaultValue = "10", description = "console silence that counts as a hang (default: ${DEFAULT-VALUE})")
+    double stall;
+
+    @Option(names = "--diagnostics", paramLabel = "DIR", defaultValue = "tickwatch-hangs", description = "where the hang's diagnostics go (default: ${DEFAULT-VALUE})")
+    Path diagnostics;
+
+    @Option(names = "--json", description = "print one JSON object at the end (progress goes to stderr)")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        KernelCache.Kernel kernel = KernelCache.standard().current();
-        Path work = Files.createTempDirectory("tickwatch-demo-");
-        try {
-            Path initrd = Appliance.builder().build().write(work.resolve("initrd.gz"));
-            QemuConfig config = QemuConfig.builder().kernel(kernel.image()).initrd(initrd).smp(smp)
-                    .accel(Accel.TCG).build();
-            CompletableFuture<QmpEvent> shutdown = new CompletableFuture<>();
-            long t0 = System.nanoTime();
-            try (QemuVm vm = QemuVm.start(config, QmpOptions.builder().eventListener(e -> {
-                if (e.name().equals("SHUTDOWN")) {
-                    shutdown.complete(e);
-                }
-            }).build())) {
-                if (!json) {
-                    out.println("demo: booting " + kernel.abi() + " with " + smp + " vCPUs under TCG (QEMU "
-                            + vm.qmp().greeting().qemuVersion() + ")");
-                    out.flush();
-                }
-                boolean down = vm.waitForExit(Duration.ofSeconds(120));
-                shutdown.complete(null);
-                QmpEvent ev = shutdown.get(1, TimeUnit.SECONDS);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                Milestone last = Milestone.last(vm.console().text());
-                boolean ok = down && last == Milestone.DONE;
-                if (json) {
-                    ObjectNode o = Json.object().put("kernel", kernel.abi()).put("smp", smp)
-                            .put("ok", ok).put("boot_s", Math.round(seconds * 1000) / 1000.0)
-                            .put("last_milestone", last == null ? null : last.name().toLowerCase())
-                            .put("shutdown_reason", ev == null ? null : ev.data().path("reason").asText());
-                    out.println(Json.compact(o));
-                } else if (ok) {
-                    out.printf("demo: the guest reached %s and powered off in %.2f s (%s)%n", last,
-                            seconds, ev == null ? "no SHUTDOWN event" : "SHUTDOWN " + ev.data().path("reason").asText());
-                    out.println("demo: boot loops, hang verdicts and snapshots are still to come"
-                            + " (see 'tickwatch help')");
-                } else {
-                    out.println("demo: the guest did not finish: last milestone " + last + "; console tail:");
-                    out.println(vm.console().tail(10));
-                }
-                out.flush();
-                return ok ? ExitCode.OK : ExitCode.FAILED;
-            }
-        } finally {
-            FileTrees.deleteTree(work);
-        }
+        BootLoopCommand loop = new BootLoopCommand();
+        loop.spec = spec;
+        loop.boots = healthy + 1;
+        loop.parallel = parallel;
+        loop.smp = smp;
+        loop.memory = 256;
+        loop.stall = stall;
+        loop.timeout = 120;
+        loop.seed = 1;
+        loop.diagnostics = diagnostics;
+        loop.json = json;
+        loop.labMode = "timer-stall-lost";
+        loop.labAt = healthy;
+        // One line per boot: the demo is short enough to show each.
+        loop.progressInterval = 0;
+        return loop.runLoop("demo", spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 }

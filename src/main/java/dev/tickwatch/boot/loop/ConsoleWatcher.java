@@ -1,0 +1,216 @@
+package dev.tickwatch.boot.loop;
+
+import dev.tickwatch.boot.Console;
+import dev.tickwatch.boot.Milestone;
+import dev.tickwatch.boot.QemuVm;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+
+/**
+ * A watcher that needs nothing but the serial console and the QEMU process; it works for any
+ * guest. Success: the success marker on the console AND QEMU exits. PANICKED: the console shows
+ * {@code Kernel panic}. A hang: no console output for the stall bound.
+ *
+ * <p>PROVISIONAL: the hang verdict {@value #STALLED_CONSOLE} only says "the console stopped"; it
+ * cannot tell a lost timer from a deadlock. The verdict engine (issue 6) replaces this class
+ * through {@link BootWatchers#create}; until then loops still stop at the right boot.
+ *
+ * <p>Woken by inotify on the VM folder (console writes) and by QEMU's exit, never by polling.
+ */
+public final class ConsoleWatcher implements BootWatcher {
+
+    /** Provisional verdict: the console went silent. To be replaced by the verdict engine's. */
+    public static final String STALLED_CONSOLE = "STALLED_CONSOLE";
+    public static final String PANICKED = "PANICKED";
+    /** QEMU exited before the success marker: the guest powered off, rebooted or QEMU died. */
+    public static final String SHUTDOWN = "SHUTDOWN";
+    /** Not one console byte: the kernel never started (or never reached its console). */
+    public static final String FIRMWARE_STUCK = "FIRMWARE_STUCK";
+    static final String PANIC_MARKER = "Kernel panic";
+    private static final int TAIL_LINES = 5;
+    /** Characters kept from the previous chunk: markers split across writes are still found. */
+    private static final int OVERLAP = 256;
+    /** Coalescing of console writes; far below any stall bound. */
+    private static final long DEBOUNCE_MS = 50;
+
+    private final WatchOptions options;
+
+    public ConsoleWatcher(WatchOptions options) {
+        this.options = options;
+    }
+
+    public WatchOptions options() {
+        return options;
+    }
+
+    @Override
+    public BootOutcome watch(QemuVm vm, BootSpec spec, long startNanos) throws InterruptedException {
+        Console console = vm.console();
+        Path dir = console.file().toAbsolutePath().getParent();
+        long stallNs = options.stall().toNanos();
+        long deadline = startNanos + options.timeout().toNanos();
+        try (WatchService ws = dir.getFileSystem().newWatchService()) {
+            dir.register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+            // QEMU's exit writes nothing to the console: closing the watch service wakes the wait.
+            vm.process().onExit().thenRun(() -> closeQuietly(ws));
+            long lastProgress = System.nanoTime();
+            boolean any = false;
+            boolean succeeded = false;
+            // Only the new bytes plus a short overlap are scanned, so a wake-up costs what the
+            // guest printed since the last one, not the whole console: the harness must not
+            // steal CPU from the guests it measures.
+            String window = "";
+            while (true) {
+                boolean alive = vm.isAlive();
+                String chunk = console.poll();
+                long now = System.nanoTime();
+                if (!chunk.isEmpty()) {
+                    any = true;
+                    lastProgress = now;
+                    window = window.substring(Math.max(0, window.length() - OVERLAP)) + chunk;
+                    int panic = window.indexOf(PANIC_MARKER);
+                    if (panic >= 0) {
+                        String text = console.text();
+                        return BootOutcome.hung(PANICKED, null,
+                                panicEvidence(text, text.lastIndexOf(PANIC_MARKER)), secondsSince(startNanos, now));
+                    }
+                    if (!succeeded) {
+                        succeeded = options.success().matcher(window).find();
+                    }
+                }
+                if (!alive) {
+                    String text = console.text();
+                    double s = secondsSince(startNanos, now);
+                    if (succeeded) {
+                        return BootOutcome.ok(s);
+                    }
+                    List<String> ev = new ArrayList<>();
+                    ev.add("QEMU exited with status " + vm.process().exitValue() + " after " + fmt(s)
+                            + " s, before the success marker /" + options.success().pattern() + "/");
+                    ev.addAll(lastLines(text));
+                    if (text.isEmpty()) {
+                        return BootOutcome.cannotTest(FIRMWARE_STUCK, "QEMU exited after " + fmt(s)
+                                + " s without one console byte: " + vm.qemuLog().strip());
+                    }
+                    return BootOutcome.hung(SHUTDOWN, milestone(text), ev, s);
+                }
+                if (now - deadline >= 0) {
+                    String text = console.text();
+                    List<String> ev = new ArrayList<>();
+                    ev.add("no outcome within the timeout of " + options.timeout().toSeconds() + " s"
+                            + (succeeded ? " (the success marker appeared but QEMU did not exit)" : ""));
+                    ev.addAll(lastLines(text));
+                    return BootOutcome.timeout(ev, secondsSince(startNanos, now));
+                }
+                if (!succeeded && now - lastProgress >= stallNs) {
+                    double silent = (now - lastProgress) / 1e9;
+                    String text = console.text();
+                    if (!any) {
+                        return BootOutcome.cannotTest(FIRMWARE_STUCK, "no console output " + fmt(silent)
+                                + " s after QEMU started: the kernel never reached its console (firmware stuck?)");
+                    }
+                    List<String> ev = new ArrayList<>();
+                    ev.add("no console output for " + fmt(silent) + " s (bound " + options.stall().toSeconds()
+                            + " s); " + text.length() + " bytes before that");
+                    Milestone last = Milestone.last(text);
+                    ev.add("last milestone: " + (last == null ? "none" : last.name().toLowerCase(Locale.ROOT)));
+                    ev.addAll(lastLines(text));
+                    return BootOutcome.hung(STALLED_CONSOLE, milestone(text), ev, secondsSince(startNanos, now));
+                }
+                if (!chunk.isEmpty()) {
+                    // The serial port reaches the file a few bytes per write, each an inotify event:
+                    // let a burst gather before the next read. Waiting on the process, not sleeping,
+                    // so QEMU's exit still ends the wait at once and boot times stay exact.
+                    vm.process().waitFor(DEBOUNCE_MS, TimeUnit.MILLISECONDS);
+                    continue;
+                }
+                long wake = Math.min(deadline, succeeded ? deadline : lastProgress + stallNs);
+                long left = Math.max(1, wake - now);
+                try {
+                    WatchKey key = ws.poll(left, TimeUnit.NANOSECONDS);
+                    if (key != null) {
+                        key.pollEvents();
+                        key.reset();
+                    }
+                } catch (ClosedWatchServiceException e) {
+                    // QEMU exited: wait for the reaper so isAlive() is false, then decide.
+                    vm.process().waitFor(1, TimeUnit.SECONDS);
+                    return decideAfterExit(vm, spec, startNanos);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot watch " + dir, e);
+        }
+    }
+
+    /** The last pass once QEMU is gone: the console file is complete now. */
+    private BootOutcome decideAfterExit(QemuVm vm, BootSpec spec, long startNanos) {
+        String text = vm.console().text();
+        double s = secondsSince(startNanos, System.nanoTime());
+        int panic = text.indexOf(PANIC_MARKER);
+        if (panic >= 0) {
+            return BootOutcome.hung(PANICKED, null, panicEvidence(text, panic), s);
+        }
+        if (options.success().matcher(text).find()) {
+            return BootOutcome.ok(s);
+        }
+        if (text.isEmpty()) {
+            return BootOutcome.cannotTest(FIRMWARE_STUCK, "QEMU exited after " + fmt(s)
+                    + " s without one console byte: " + vm.qemuLog().strip());
+        }
+        List<String> ev = new ArrayList<>();
+        ev.add("QEMU exited after " + fmt(s) + " s, before the success marker /" + options.success().pattern() + "/");
+        ev.addAll(lastLines(text));
+        return BootOutcome.hung(SHUTDOWN, milestone(text), ev, s);
+    }
+
+    private static List<String> panicEvidence(String text, int at) {
+        List<String> ev = new ArrayList<>();
+        int end = text.indexOf('\n', at);
+        ev.add(text.substring(at, end < 0 ? text.length() : end).strip());
+        ev.addAll(lastLines(text.substring(0, at)));
+        return ev;
+    }
+
+    private static List<String> lastLines(String text) {
+        List<String> lines = new ArrayList<>();
+        String[] all = text.split("\r?\n");
+        for (int i = Math.max(0, all.length - TAIL_LINES); i < all.length; i++) {
+            if (!all[i].isBlank()) {
+                lines.add("console: " + all[i].strip());
+            }
+        }
+        return lines;
+    }
+
+    private static String milestone(String text) {
+        Milestone m = Milestone.last(text);
+        return m == null ? "before-kernel" : "after-" + m.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static double secondsSince(long startNanos, long now) {
+        return (now - startNanos) / 1e9;
+    }
+
+    private static String fmt(double s) {
+        return String.format(Locale.ROOT, "%.1f", s);
+    }
+
+    private static void closeQuietly(WatchService ws) {
+        try {
+            ws.close();
+        } catch (IOException ignored) {
+            // the waiting thread sees ClosedWatchServiceException or its own timeout
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.tickwatch.boot.loop;
+
+import dev.tickwatch.boot.Milestone;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * What a watcher looks for. Immutable; build with {@link #builder()}.
+ *
+ * @param success a console line that means the boot succeeded (QEMU must also exit)
+ * @param stall   console silence after which a boot counts as hung
+ * @param timeout last resort per boot, from QEMU's start
+ */
+public record WatchOptions(Pattern success, Duration stall, Duration timeout) {
+
+    /** The appliance's last milestone. */
+    public static final Pattern DEFAULT_SUCCESS = Pattern.compile(Pattern.quote(Milestone.DONE.marker()));
+    public static final Duration DEFAULT_STALL = Duration.ofSeconds(20);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
+
+    public WatchOptions {
+        Objects.requireNonNull(success, "success");
+        if (stall.isNegative() || stall.isZero()) {
+            throw new IllegalArgumentException("stall: " + stall + " (expected: > 0)");
+        }
+        if (timeout.compareTo(stall) < 0) {
+            throw new IllegalArgumentException("timeout: " + timeout.toSeconds() + " s (expected: >= stall, "
+                    + stall.toSeconds() + " s)");
+        }
+    }
+
+    public static WatchOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private Pattern success = DEFAULT_SUCCESS;
+        private Duration stall = DEFAULT_STALL;
+        private Duration timeout = DEFAULT_TIMEOUT;
+
+        private Builder() {
+        }
+
+        public Builder success(Pattern p) {
+            this.success = p;
+            return this;
+        }
+
+        public Builder stall(Duration d) {
+            this.stall = d;
+            return this;
+        }
+
+        public Builder timeout(Duration d) {
+            this.timeout = d;
+            return this;
+        }
+
+        public WatchOptions build() {
+            return new WatchOptions(success, stall, timeout);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package dev.tickwatch.cli;
+
+import dev.tickwatch.TickwatchException;
+import dev.tickwatch.boot.Accel;
+import dev.tickwatch.boot.Appliance;
+import dev.tickwatch.boot.KernelCache;
+import dev.tickwatch.boot.QemuConfig;
+import dev.tickwatch.boot.loop.BootListener;
+import dev.tickwatch.boot.loop.BootLoop;
+import dev.tickwatch.boot.loop.BootWatchers;
+import dev.tickwatch.boot.loop.DiagnosticFolder;
+import dev.tickwatch.boot.loop.JUnitReport;
+import dev.tickwatch.boot.loop.LoopOptions;
+import dev.tickwatch.boot.loop.LoopResult;
+import dev.tickwatch.boot.loop.ResultsFile;
+import dev.tickwatch.boot.loop.Shard;
+import dev.tickwatch.boot.loop.WatchOptions;
+import dev.tickwatch.lab.Lab;
+import dev.tickwatch.lab.LabMode;
+import dev.tickwatch.util.FileTrees;
+import dev.tickwatch.util.Json;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tickwatch boot-loop}: issue 8. N boots on T workers until the first hang, with
+ * bisect-safe exit codes (0 test ok, 1 a hang, 125 could not test, 128 usage), shards, a
+ * JSON-lines results file and a JUnit report. The watcher comes from {@link BootWatchers}, the
+ * hang handler is {@link DiagnosticFolder}.
+ */
+@Command(name = "boot-loop", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Boots a guest N times on T parallel workers and stops at the first hang.",
+            "Guest: the built-in appliance, or --kernel K [--initrd I] [--append CMDLINE] with --success REGEX.",
+            "Exit: 0 test ok, 1 a boot hung, 125 could not test (QEMU did not start, kernel missing,",
+            "firmware stuck), 128 usage error: safe for 'git bisect run'."})
+final class BootLoopCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "kernel image (default: the cached Debian cloud kernel with the built-in appliance)")
+    Path kernel;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "initramfs for --kernel")
+    Path initrd;
+
+    @Option(names = "--append", paramLabel = "CMDLINE", description = "kernel command line (default: '" + QemuConfig.DEFAULT_APPEND + "')")
+    String append;
+
+    @Option(names = "--boots", paramLabel = "N", defaultValue = "100", description = "boots in the whole loop, all shards (default: ${DEFAULT-VALUE})")
+    int boots;
+
+    @Option(names = "--parallel", paramLabel = "T", defaultValue = "2", description = "parallel workers (default: ${DEFAULT-VALUE})")
+    int parallel;
+
+    @Option(names = "--smp", paramLabel = "N", defaultValue = "2", description = "vCPUs (default: ${DEFAULT-VALUE})")
+    int smp;
+
+    @Option(names = "--memory", paramLabel = "MiB", defaultValue = "256", description = "guest memory (default: ${DEFAULT-VALUE})")
+    int memory;
+
+    @Option(names = "--qemu-arg", paramLabel = "ARG", description = "extra QEMU argument (repeatable)")
+    List<String> qemuArgs = new ArrayList<>();
+
+    @Option(names = "--success", paramLabel = "REGEX", description = "console line meaning success (default: the appliance's 'tickwatch-init: done'); QEMU must exit too")
+    String success;
+
+    @Option(names = "--stall", paramLabel = "S", defaultValue = "20", description = "seconds of console silence that count as a hang (default: ${DEFAULT-VALUE})")
+    double stall;
+
+    @Option(names = "--timeout", paramLabel = "S", defaultValue = "300", description = "last resort per boot, seconds (default: ${DEFAULT-VALUE})")
+    double timeout;
+
+    @Option(names = "--keep-going", description = "count hangs instead of stopping at the first")
+    boolean keepGoing;
+
+    @Option(names = "--load", paramLabel = "N", defaultValue = "0", description = "busy host threads during the loop (default: ${DEFAULT-VALUE})")
+    int load;
+
+    @Option(names = "--jitter", description = "vary vCPUs (1..smp) and start times (0-500 ms) per boot, from the seed")
+    boolean jitter;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "the loop's seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--shard", paramLabel = "I/N", description = "run boots b with b mod N = I (0-based), e.g. $JOB_COMPLETION_INDEX/4")
+    String shard;
+
+    @Option(names = "--results", paramLabel = "FILE.jsonl", description = "append one JSON line per boot")
+    Path results;
+
+    @Option(names = "--junit", paramLabel = "FILE.xml", description = "write a JUnit report (one testcase per boot)")
+    Path junit;
+
+    @Option(names = "--diagnostics", paramLabel = "DIR", defaultValue = "tickwatch-hangs", description = "where hang diagnostics go (default: ${DEFAULT-VALUE})")
+    Path diagnostics;
+
+    @Option(names = "--target-rate", paramLabel = "R", description = "also print the boots needed to show the hang rate < R (95%%)")
+    Double targetRate;
+
+    @Option(names = "--json", description = "print one JSON object at the end (progress goes to stderr)")
+    boolean json;
+
+    @Option(names = "--lab-mode", hidden = true, paramLabel = "MODE", description = "boot --lab-at runs this lab hang mode (tests, demo); the lab guest is always the cached kernel with the lab module")
+    String labMode;
+
+    @Option(names = "--lab-at", hidden = true, paramLabel = "K", description = "0-based boot number that runs --lab-mode")
+    Integer labAt;
+
+    @Option(names = "--progress-interval", hidden = true, paramLabel = "S", defaultValue = "10", description = "seconds between plain progress lines")
+    double progressInterval;
+
+    @Override
+    public Integer call() throws Exception {
+        return runLoop("boot-loop", spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The loop with this object's settings; also used by {@code demo}. */
+    int runLoop(String name, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+        WatchOptions watch;
+        LoopOptions.Builder lo = LoopOptions.builder();
+        Shard sh;
+        LabMode mode = null;
+        try {
+            sh = shard == null ? Shard.WHOLE : Shard.parse(shard);
+            if (labMode != null) {
+                mode = LabMode.parse(labMode);
+            }
+            if ((labMode == null) != (labAt == null)) {
+                throw new IllegalArgumentException("--lab-mode and --lab-at go together");
+            }
+            if (initrd != null && kernel == null) {
+                throw new IllegalArgumentException("--initrd needs --kernel");
+            }
+            if (targetRate != null && !(targetRate > 0 && targetRate < 1)) {
+                throw new IllegalArgumentException("--target-rate: " + targetRate + " (expected: 0 < R < 1)");
+            }
+            watch = WatchOptions.builder()
+                    .success(success == null ? WatchOptions.DEFAULT_SUCCESS : Pattern.compile(success, Pattern.MULTILINE))
+                    .stall(Duration.ofMillis((long) (stall * 1000))).timeout(Duration.ofMillis((long) (timeout * 1000)))
+                    .build();
+            // Validate the numbers before anything is built: a usage error must stay 128.
+            LoopOptions.builder().config(QemuConfig.builder().kernel(Path.of("/")).smp(smp).memoryMiB(memory).build())
+                    .boots(boots).parallel(parallel).load(load).build();
+            if (labAt != null && (labAt < 0 || labAt >= boots)) {
+                throw new IllegalArgumentException("--lab-at: " + labAt + " (expected: 0 <= K < boots)");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+
+        Path work = Files.createTempDirectory("tickwatch-loop-");
+        Thread cleanup = new Thread(() -> FileTrees.deleteTree(work), "tickwatch-loop-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        try {
+            String what;
+            QemuConfig config;
+            QemuConfig lab = null;
+            try {
+                if (kernel != null) {
+                    if (!Files.isRegularFile(kernel)) {
+                        throw new TickwatchException("kernel " + kernel + " not found");
+                    }
+                    if (initrd != null && !Files.isRegularFile(initrd)) {
+                        throw new TickwatchException("initrd " + initrd + " not found");
+                    }
+                    QemuConfig.Builder b = QemuConfig.builder().kernel(kernel).initrd(initrd);
+                    if (append != null) {
+                        b.append(append);
+                    }
+                    config = b.smp(smp).memoryMiB(memory).accel(Accel.TCG).extraArgs(qemuArgs).build();
+                    what = kernel.getFileName().toString();
+                } else {
+                    KernelCache.Kernel k = KernelCache.standard().current();
+                    Path img = Appliance.builder().build().write(work.resolve("initrd.gz"));
+                    QemuConfig.Builder b = QemuConfig.builder().kernel(k.image()).initrd(img);
+                    if (append != null) {
+                        b.append(append);
+                    }
+                    config = b.smp(smp).memoryMiB(memory).accel(Accel.TCG).extraArgs(qemuArgs).build();
+                    what = "the appliance on " + k.abi();
+                }
+                if (mode != null) {
+                    lab = Lab.config(mode, work, true, List.of()).smp(smp).memoryMiB(memory)
+                            .extraArgs(qemuArgs).build();
+                    lo.lab(mode.label(), lab, labAt);
+                }
+            } catch (TickwatchException e) {
+                err.println("tickwatch " + name + ": cannot test: " + e.getMessage());
+                err.flush();
+                return ExitCode.CANNOT_TEST;
+            }
+            LoopOptions options = lo.config(config).boots(boots).parallel(parallel).shard(sh).jitter(jitter)
+                    .seed(seed).keepGoing(keepGoing).load(load).build();
+            int mine = sh.boots(boots).size();
+            PrintWriter progressOut = json ? err : out;
+            progressOut.printf(Locale.ROOT, "%s: %d boot%s of %s%s on %d worker%s, %s vCPUs, TCG%s%s; hang = no console output for %s s%n",
+                    name, mine, mine == 1 ? "" : "s", what, sh.count() > 1 ? " (shard " + sh + " of " + boots + " boots)" : "",
+                    parallel, parallel == 1 ? "" : "s", jitter ? "1-" + smp : Integer.toString(smp),
+                    load > 0 ? ", " + load + " load threads" : "", mode != null ? ", boot " + labAt + " runs lab " + mode.label() : "",
+                    trim(stall));
+            progressOut.flush();
+            LoopResult r;
+            try (ResultsFile rf = results == null ? null : ResultsFile.open(results);
+                 Progress progress = new Progress(progressOut, name + ": ", System.console() != null, progressInterval)) {
+                BootListener listener = rf == null ? progress : BootListener.all(rf, progress);
+                BootLoop loop = new BootLoop(options, BootWatchers.create(watch), new DiagnosticFolder(diagnostics.toAbsolutePath()), listener);
+                r = loop.run();
+            }
+            if (junit != null) {
+                JUnitReport.write(junit, "tickwatch." + name, r.records());
+            }
+            if (json) {
+                out.println(Json.compact(LoopReport.json(r, targetRate)));
+                out.flush();
+                if (r.status() == LoopResult.Status.CANNOT_TEST) {
+                    err.println("tickwatch " + name + ": cannot test: " + (r.cannotTest() != null
+                            ? r.cannotTest().outcome().reason() : "no result for " + r.missing() + " boots"));
+                    err.flush();
+                }
+                return LoopReport.exitCode(r);
+            }
+            return LoopReport.print(name, r, targetRate, out, err);
+        } finally {
+            FileTrees.deleteTree(work);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException ignored) {
+                // shutting down: the hook deletes the folder (again, harmlessly)
+            }
+        }
+    }
+
+    private static String trim(double s) {
+        return s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s);
+    }
+}
