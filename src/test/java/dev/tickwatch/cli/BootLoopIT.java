@@ -80,11 +80,12 @@ class BootLoopIT {
         assertEquals(3, hang.path("boot").asInt());
         assertEquals("timer-stall-lost", hang.path("lab_mode").asText());
         assertEquals("HUNG", hang.path("outcome").asText());
-        assertEquals("STALLED_CONSOLE", hang.path("verdict").asText());
+        assertEquals("TIMER_STALL", hang.path("verdict").asText(), "a verdict, not just a silent console");
+        assertEquals("lost-timer", hang.path("flavour").asText());
         Path folder = Path.of(o.path("diagnostic").asText());
         assertTrue(folder.startsWith(diag), folder.toString());
         assertTrue(Files.readString(folder.resolve("console.log")).contains("induced timer-stall-lost"));
-        assertTrue(Files.readString(folder.resolve("evidence.txt")).startsWith("STALLED_CONSOLE"));
+        assertTrue(Files.readString(folder.resolve("evidence.txt")).startsWith("TIMER_STALL"));
         JsonNode saved = Json.MAPPER.readTree(Files.readString(folder.resolve("outcome.json")));
         assertTrue(saved.path("qemu_alive").asBoolean(), "the handler ran while the hung QEMU was alive");
         List<String> lines = Files.readAllLines(results);

@@ -27,6 +27,7 @@ class DemoCommandIT {
         assertEquals(2, o.path("clean").asInt());
         assertEquals("timer-stall-lost", o.path("first_hang").path("lab_mode").asText());
         assertEquals(2, o.path("first_hang").path("boot").asInt());
+        assertEquals("TIMER_STALL", o.path("first_hang").path("verdict").asText());
         assertTrue(o.path("boot_median_s").asDouble() > 0);
         assertTrue(Files.isDirectory(Path.of(o.path("diagnostic").asText())));
         assertTrue(r.err().contains("demo: 3/3 boots"), "progress on stderr with --json: " + r.err());

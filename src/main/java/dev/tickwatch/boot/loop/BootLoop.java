@@ -161,7 +161,8 @@ public final class BootLoop {
                 } catch (RuntimeException e) {
                     List<String> ev = new ArrayList<>(o.evidence());
                     ev.add("hang handler failed: " + e.getMessage());
-                    o = new BootOutcome(o.kind(), o.verdict(), o.flavour(), ev, o.bootS(), o.detectS(), o.reason());
+                    o = new BootOutcome(o.kind(), o.verdict(), o.flavour(), ev, o.bootS(), o.detectS(), o.reason(), o.decision(),
+                            o.samples());
                 }
             }
             report(spec, o, startedMs, diag);

@@ -67,7 +67,7 @@ public record BootRecord(Shard shard, int bootsTotal, int boot, int worker, long
             throw new TickwatchException("unknown outcome '" + o.path("outcome").asText() + "'");
         }
         BootOutcome out = new BootOutcome(kind, text(o, "verdict"), text(o, "flavour"), ev,
-                seconds(o, "boot_s"), seconds(o, "detect_s"), text(o, "reason"));
+                seconds(o, "boot_s"), seconds(o, "detect_s"), text(o, "reason"), null, null);
         return new BootRecord(Shard.parse(o.path("shard").asText("0/1")), o.path("boots_total").asInt(),
                 o.path("boot").asInt(), o.path("worker").asInt(), Long.parseUnsignedLong(
                         o.path("seed").asText("0x0").replaceFirst("^0x", ""), 16),

@@ -1,9 +1,9 @@
 package dev.tickwatch.boot.loop;
 
 /**
- * The one factory that picks the {@link BootWatcher}. Today: {@link ConsoleWatcher}. When the
- * verdict engine (issue 6) lands, this returns it (keeping the same {@link WatchOptions}:
- * success marker, stall bound, timeout), and every command follows.
+ * The one factory that picks the {@link BootWatcher}: the console and process watcher with the
+ * verdict engine alongside (success marker, console-silence bound and timeout from
+ * {@link WatchOptions}; verdict thresholds at their defaults).
  */
 public final class BootWatchers {
 
@@ -11,6 +11,6 @@ public final class BootWatchers {
     }
 
     public static BootWatcher create(WatchOptions options) {
-        return new ConsoleWatcher(options);
+        return new ConsoleWatcher(options, dev.tickwatch.verdict.Thresholds.defaults());
     }
 }

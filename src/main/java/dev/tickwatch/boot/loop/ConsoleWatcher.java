@@ -1,5 +1,13 @@
 package dev.tickwatch.boot.loop;
 
+import dev.tickwatch.monitor.Watch;
+import dev.tickwatch.probe.Probe;
+import dev.tickwatch.probe.ProbeOptions;
+import dev.tickwatch.verdict.Decision;
+import dev.tickwatch.verdict.Thresholds;
+import dev.tickwatch.verdict.Verdict;
+import java.util.concurrent.CompletableFuture;
+
 import dev.tickwatch.boot.Console;
 import dev.tickwatch.boot.Milestone;
 import dev.tickwatch.boot.QemuVm;
@@ -21,9 +29,10 @@ import java.util.regex.Matcher;
  * guest. Success: the success marker on the console AND QEMU exits. PANICKED: the console shows
  * {@code Kernel panic}. A hang: no console output for the stall bound.
  *
- * <p>PROVISIONAL: the hang verdict {@value #STALLED_CONSOLE} only says "the console stopped"; it
- * cannot tell a lost timer from a deadlock. The verdict engine (issue 6) replaces this class
- * through {@link BootWatchers#create}; until then loops still stop at the right boot.
+ * <p>With the verdict engine ({@link #ConsoleWatcher(WatchOptions, Thresholds)}, what
+ * {@link BootWatchers#create} builds) a hang is a verdict: TIMER_STALL, SPIN_LOCKUP, ... with its
+ * evidence. {@value #STALLED_CONSOLE} ("the console stopped") remains only as the last resort
+ * for what the engine cannot classify, after the console-silence bound.
  *
  * <p>Woken by inotify on the VM folder (console writes) and by QEMU's exit, never by polling.
  */
@@ -44,9 +53,22 @@ public final class ConsoleWatcher implements BootWatcher {
     private static final long DEBOUNCE_MS = 50;
 
     private final WatchOptions options;
+    private final Thresholds verdicts;
 
+    /** Console and process only: the provisional STALLED_CONSOLE verdict. */
     public ConsoleWatcher(WatchOptions options) {
+        this(options, null);
+    }
+
+    /**
+     * With the verdict engine: a {@link Watch} samples the guest alongside (its own view of the
+     * console file), and its first hang verdict ends the boot; console silence stays a last resort.
+     *
+     * @param verdicts the thresholds, or null for console-only watching
+     */
+    public ConsoleWatcher(WatchOptions options, Thresholds verdicts) {
         this.options = options;
+        this.verdicts = verdicts;
     }
 
     public WatchOptions options() {
@@ -59,10 +81,22 @@ public final class ConsoleWatcher implements BootWatcher {
         Path dir = console.file().toAbsolutePath().getParent();
         long stallNs = options.stall().toNanos();
         long deadline = startNanos + options.timeout().toNanos();
+        CompletableFuture<Decision> verdict = new CompletableFuture<>();
+        Watch engine = verdicts == null ? null : new Watch(new Probe(vm.qmp(), new Console(console.file()),
+                ProbeOptions.defaults()), new Watch.Options(Watch.Options.DEFAULT_PERIOD, Watch.Options.DEFAULT_HISTORY, verdicts));
         try (WatchService ws = dir.getFileSystem().newWatchService()) {
             dir.register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
             // QEMU's exit writes nothing to the console: closing the watch service wakes the wait.
             vm.process().onExit().thenRun(() -> closeQuietly(ws));
+            if (engine != null) {
+                // A verdict wakes the wait the same way.
+                engine.onChange(d -> {
+                    if (d.verdict().isHang() || d.verdict() == Verdict.FIRMWARE_STUCK) {
+                        verdict.complete(d);
+                        closeQuietly(ws);
+                    }
+                }).start();
+            }
             long lastProgress = System.nanoTime();
             boolean any = false;
             boolean succeeded = false;
@@ -143,6 +177,9 @@ public final class ConsoleWatcher implements BootWatcher {
                         key.reset();
                     }
                 } catch (ClosedWatchServiceException e) {
+                    if (verdict.isDone()) {
+                        return fromVerdict(verdict.join(), engine, startNanos);
+                    }
                     // QEMU exited: wait for the reaper so isAlive() is false, then decide.
                     vm.process().waitFor(1, TimeUnit.SECONDS);
                     return decideAfterExit(vm, spec, startNanos);
@@ -150,7 +187,20 @@ public final class ConsoleWatcher implements BootWatcher {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot watch " + dir, e);
+        } finally {
+            if (engine != null) {
+                // Stop sampling before the hang handler (a snapshot) uses the same QMP connection.
+                engine.close();
+            }
         }
+    }
+
+    private static BootOutcome fromVerdict(Decision d, Watch engine, long startNanos) {
+        double s = secondsSince(startNanos, d.decidedNs());
+        if (d.verdict() == Verdict.FIRMWARE_STUCK) {
+            return BootOutcome.cannotTest(FIRMWARE_STUCK, String.join("; ", d.evidence()));
+        }
+        return BootOutcome.hung(d, engine.history(), s);
     }
 
     /** The last pass once QEMU is gone: the console file is complete now. */

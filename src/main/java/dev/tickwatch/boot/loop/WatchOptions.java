@@ -16,7 +16,8 @@ public record WatchOptions(Pattern success, Duration stall, Duration timeout) {
 
     /** The appliance's last milestone. */
     public static final Pattern DEFAULT_SUCCESS = Pattern.compile(Pattern.quote(Milestone.DONE.marker()));
-    public static final Duration DEFAULT_STALL = Duration.ofSeconds(20);
+    /** Longer than every verdict threshold (SLEEP_DEADLOCK takes 30 s): silence is the last resort. */
+    public static final Duration DEFAULT_STALL = Duration.ofSeconds(60);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
 
     public WatchOptions {
