@@ -97,8 +97,11 @@ public final class GuestKernel implements AutoCloseable {
             long t2 = System.nanoTime();
             Image img = Image.of(memory, range.start(), range.length());
             Build known = Build.recognise(memory, range);
+            if (known != null && liveCheck(known.symbols().slide(range.start() - known.imageStart()), memory, cpus) != null) {
+                known = null;
+            }
             Kallsyms symbols = known != null ? known.symbols().slide(range.start() - known.imageStart())
-                    : Kallsyms.find(img);
+                    : Kallsyms.find(img, k -> liveCheck(k, memory, cpus));
             long t3 = System.nanoTime();
             if (memory instanceof ProcMemory proc) {
                 // A vCPU's CR3 belongs to whatever process ran last; the kernel's own root outlives it.
@@ -174,6 +177,40 @@ public final class GuestKernel implements AutoCloseable {
 
     private static double ms(long from, long to) {
         return (to - from) / 1e6;
+    }
+
+    /**
+     * Whether decoded symbols describe the running kernel: {@code linux_banner} reads as a banner
+     * where they put it, and the IDT's divide-error gate points where they put
+     * {@code asm_exc_divide_error}. Null when they do; else what is wrong.
+     */
+    static String liveCheck(Kallsyms k, GuestMemory memory, List<CpuRegisters> cpus) {
+        Optional<Long> banner = k.addressOf("linux_banner");
+        if (banner.isPresent()) {
+            try {
+                if (!memory.readCString(banner.get(), 16).startsWith("Linux version")) {
+                    return "linux_banner at 0x" + Long.toHexString(banner.get()) + " is not the banner (a stale copy?)";
+                }
+            } catch (GuestMemoryException e) {
+                return "linux_banner at 0x" + Long.toHexString(banner.get()) + " is not mapped (a stale copy?)";
+            }
+        }
+        Optional<Long> divide = k.addressOf("asm_exc_divide_error");
+        CpuRegisters c = cpus.isEmpty() ? null : cpus.get(0);
+        if (divide.isPresent() && c != null && c.idtBase() != 0) {
+            try {
+                byte[] g = memory.read(c.idtBase(), 16);
+                long handler = (g[0] & 0xffL) | (g[1] & 0xffL) << 8 | (g[6] & 0xffL) << 16 | (g[7] & 0xffL) << 24
+                        | ((g[8] & 0xffL) | (g[9] & 0xffL) << 8 | (g[10] & 0xffL) << 16 | (g[11] & 0xffL) << 24) << 32;
+                if (handler != divide.get()) {
+                    return "the IDT's divide-error gate points to 0x" + Long.toHexString(handler)
+                            + ", not to asm_exc_divide_error at 0x" + Long.toHexString(divide.get());
+                }
+            } catch (GuestMemoryException e) {
+                // No IDT to compare with: the banner check stands alone.
+            }
+        }
+        return null;
     }
 
     /** BTF between __start_BTF and __stop_BTF when kallsyms lists them, else searched for in the image. */

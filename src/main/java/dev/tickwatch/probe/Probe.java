@@ -102,6 +102,9 @@ public final class Probe implements AutoCloseable {
         }
         List<VcpuSample> cpus = readCpus(sources);
         KernelSample k = readKernel(t, cpus, sources);
+        if (k == null && options.readKernel() && kernelProblem != null) {
+            sources.add("kernel: not readable: " + kernelProblem);
+        }
         if (kernel != null) {
             List<VcpuSample> named = new ArrayList<>(cpus.size());
             for (VcpuSample c : cpus) {

@@ -59,7 +59,7 @@ class VerdictIT {
                 d = hang.get(limitS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
                 throw new AssertionError(mode + ": no hang verdict in " + limitS + " s; decisions: " + changes
-                        + "; last: " + watch.current(), e);
+                        + "; last: " + watch.current() + "; kernel view: " + watch.probe().kernelProblem(), e);
             }
             System.out.printf("%s: %s %s %.2f s after insmod was seen; %s%n", mode, d.verdict(), d.flavour(),
                     (d.decidedNs() - injected) / 1e9, d.evidence());

@@ -50,6 +50,16 @@ public final class Kallsyms {
 
     /** Finds and decodes the tables inside {@code image} (the kernel's mapping, text through data). */
     public static Kallsyms find(Image image) {
+        return find(image, k -> null);
+    }
+
+    /**
+     * Like {@link #find(Image)}, but a decoded table is only taken when {@code check} finds nothing
+     * wrong with it (returns null); otherwise its complaint is recorded and the search goes on.
+     * Memory can hold stale copies of the tables (unrelocated addresses): the check against the
+     * running kernel (its banner, its IDT) is what tells the live one.
+     */
+    public static Kallsyms find(Image image, java.util.function.Function<Kallsyms, String> check) {
         List<String> tried = new ArrayList<>();
         long at = image.base();
         while (true) {
@@ -59,7 +69,12 @@ public final class Kallsyms {
             }
             long digits = hit.getAsLong();
             try {
-                return decode(image, digits);
+                Kallsyms k = decode(image, digits);
+                String complaint = check.apply(k);
+                if (complaint == null) {
+                    return k;
+                }
+                tried.add("0x" + Long.toHexString(digits) + ": decoded, but " + complaint);
             } catch (GuestLayoutException | IndexOutOfBoundsException e) {
                 tried.add("0x" + Long.toHexString(digits) + ": " + e.getMessage());
             }

@@ -20,6 +20,8 @@ public final class KernelImage {
     public static final long MAP_START = 0xffffffff80000000L;
     public static final long MAP_END = 0xffffffffc0000000L;
     private static final long STEP = 2L << 20;
+    /** Far above any real kernel image (a distro kernel maps ~40 MiB), far below the 1 GiB window. */
+    private static final long MAX_IMAGE = 512L << 20;
 
     private KernelImage() {
     }
@@ -64,6 +66,12 @@ public final class KernelImage {
             long end = (text & ~(STEP - 1)) + STEP;
             while (end < MAP_END && anyMapped(mem, end)) {
                 end += STEP;
+            }
+            if (end - start > MAX_IMAGE) {
+                // Until cleanup_highmap() trims it, the early mapping covers the whole 1 GiB window,
+                // stale copies of kernel data included: too early to read anything.
+                throw new GuestLayoutException(String.format("the kernel image mapping spans %d MiB: the kernel is"
+                        + " still in early boot (its mapping is not trimmed yet); try again shortly", (end - start) >> 20));
             }
             return new Range(start, end);
         }
