@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tickwatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Watches Linux guests boot under QEMU and tells, from the outside, why a guest hung.",
         subcommands = {DemoCommand.class, LabCommand.class, ApplianceCommand.class, QmpCommand.class, GuestCommand.class, WatchCommand.class,
-            GdbCommand.class, RecordQmpCommand.class, RecordGdbCommand.class, BenchCommand.class,
+            GdbCommand.class, RecordQmpCommand.class, RecordGdbCommand.class, BenchCommand.class, SnapshotCommand.class, ReportCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 
