@@ -34,6 +34,8 @@ public final class ReportText {
             }
             out.addAll(sec.lines());
         }
+        // Mail clients strip trailing blanks, and a patch-style paste should not carry them.
+        out.replaceAll(String::stripTrailing);
         return out;
     }
 

@@ -118,7 +118,8 @@ public final class Snapshot {
             }
             root.set("environment", environment(req, qmp, kernel, notes));
 
-            double pauseMs = captureMoment(req, qmp, kernel, root, notes);
+            ObjectNode steps = Json.object();
+            double pauseMs = captureMoment(req, qmp, kernel, root, notes, steps);
 
             String consoleText = null;
             if (req.console() != null) {
@@ -148,7 +149,7 @@ public final class Snapshot {
             root.set("notes", notes);
             long tw = System.nanoTime();
             root.putObject("timings_ms").put("attach", round(attachMs)).put("pause", round(pauseMs))
-                    .put("capture", round(captureMs)).put("vmcore", round(vmcoreMs));
+                    .put("capture", round(captureMs)).put("vmcore", round(vmcoreMs)).set("steps", steps);
             bundle.write("snapshot.json", Json.pretty(root) + "\n");
             bundle.write("report.txt", ReportText.render(root));
             bundle.write("report.html", ReportHtml.render(root));
@@ -185,7 +186,7 @@ public final class Snapshot {
 
     /** Reads per-CPU state, timers and tasks, inside one gdbstub pause when there is a stub; returns the pause's ms. */
     private static double captureMoment(SnapshotRequest req, QmpClient qmp, GuestKernel kernel, ObjectNode root,
-            ArrayNode notes) {
+            ArrayNode notes, ObjectNode steps) {
         if (req.gdb() == null) {
             notes.add("no gdbstub given: registers from HMP 'info registers -a' while the guest ran;"
                     + " registers, stacks, timers and tasks are not from one instant");
@@ -196,7 +197,7 @@ public final class Snapshot {
                         (addr, len) -> kernel == null ? null : kernel.memory().read(addr, len)));
             }
             root.put("registers_source", "hmp");
-            kernelState(kernel, root, notes);
+            kernelState(kernel, root, notes, steps);
             return 0;
         }
         GdbOptions options = GdbOptions.builder().qmp(qmp).build();
@@ -206,6 +207,7 @@ public final class Snapshot {
             try (GdbPause pause = gdb.pause()) {
                 tp = System.nanoTime();
                 List<Registers> regs = gdb.registersOfAll();
+                steps.put("gdb_registers", round(ms(tp, System.nanoTime())));
                 // HMP's view inside the same pause: the cross-check, and HLT, which the gdbstub does not give.
                 List<CpuRegisters> hmp = CpuRegisters.parseAll(qmp.hmp("info registers -a"));
                 ArrayNode cpus = root.putArray("cpus");
@@ -219,7 +221,8 @@ public final class Snapshot {
                     }));
                 }
                 root.put("registers_source", "gdbstub");
-                kernelState(kernel, root, notes);
+                steps.put("cpus", round(ms(tp, System.nanoTime())));
+                kernelState(kernel, root, notes, steps);
                 te = System.nanoTime();
             }
             return ms(tp, te);
@@ -229,7 +232,7 @@ public final class Snapshot {
             SnapshotRequest noGdb = new SnapshotRequest(req.qmp(), null, req.console(), kernel, req.history(),
                     req.decision(), req.environment(), req.vmcore(), req.vmcoreFormat(), req.outputParent(),
                     req.name(), req.dumpTimeout(), req.sink());
-            return captureMoment(noGdb, qmp, kernel, root, notes);
+            return captureMoment(noGdb, qmp, kernel, root, notes, steps);
         }
     }
 
@@ -345,24 +348,28 @@ public final class Snapshot {
         return s;
     }
 
-    private static void kernelState(GuestKernel kernel, ObjectNode root, ArrayNode notes) {
+    private static void kernelState(GuestKernel kernel, ObjectNode root, ArrayNode notes, ObjectNode steps) {
         if (kernel == null) {
             root.putNull("timers");
             root.putNull("tasks");
             return;
         }
+        long t0 = System.nanoTime();
         try {
             root.set("timers", timersJson(kernel.timers()));
         } catch (TickwatchException e) {
             root.putNull("timers");
             notes.add("timer view not readable: " + e.getMessage());
         }
+        long t1 = System.nanoTime();
+        steps.put("timers", round(ms(t0, t1)));
         try {
             root.set("tasks", tasksJson(kernel.tasks()));
         } catch (TickwatchException e) {
             root.putNull("tasks");
             notes.add("task list not readable: " + e.getMessage());
         }
+        steps.put("tasks", round(ms(t1, System.nanoTime())));
     }
 
     /** The keys of {@code tickwatch guest timers --json}, so one reader serves both. */
@@ -476,6 +483,10 @@ public final class Snapshot {
         e.put("host_cpus", Runtime.getRuntime().availableProcessors());
         e.put("guest_kernel", kernel == null ? null : kernel.version());
         e.put("memory_backend", kernel == null ? null : kernel.memory().backend().label());
+        ArrayNode passed = e.putArray("memory_backends_passed_over");
+        if (kernel != null) {
+            kernel.passedOver().forEach(passed::add);
+        }
         return e;
     }
 

@@ -58,9 +58,9 @@ class SnapshotIT {
 
             SnapshotRequest.Environment env = new SnapshotRequest.Environment(vm.command(), vm.accel().qemuName(), mode.label());
             Snapshot.Result r = Snapshot.capture(SnapshotRequest.builder(vm.qmp(), out).gdb(vm.gdbEndpoint())
-                    .console(vm.console()).kernel(watch.probe().kernel()).watched(watch.history(), watch.current())
+                    .console(vm.console()).kernel(watch.probe().kernel()).watched(watch.history(), d)
                     .environment(env).name(mode.label()).build());
-            System.out.printf(Locale.ROOT, "%s snapshot: %s%n", mode, r.timings());
+            System.out.printf(Locale.ROOT, "%s snapshot: %s %s%n", mode, r.timings(), r.snapshot().path("timings_ms"));
             assertTrue(vm.qmp().queryStatus().running(), "the guest runs after the snapshot");
 
             JsonNode s = Json.MAPPER.readTree(Files.readString(r.bundle().resolve("snapshot.json")));
@@ -118,7 +118,7 @@ class SnapshotIT {
 
             if (vmcore) {
                 Snapshot.Result rv = Snapshot.capture(SnapshotRequest.builder(vm.qmp(), out).gdb(vm.gdbEndpoint())
-                        .console(vm.console()).kernel(watch.probe().kernel()).watched(watch.history(), watch.current())
+                        .console(vm.console()).kernel(watch.probe().kernel()).watched(watch.history(), d)
                         .environment(env).name(mode.label() + "-vmcore").vmcore(true).build());
                 System.out.printf(Locale.ROOT, "%s snapshot with vmcore (%d MiB guest): %s%n", mode,
                         vm.config().memoryMiB(), rv.timings());
