@@ -271,7 +271,10 @@ final class Plots {
         b.append("<line class=\"marker-").append(label).append("\" x1=\"").append(fmt(xx)).append("\" y1=\"").append(top - 6)
                 .append("\" x2=\"").append(fmt(xx)).append("\" y2=\"").append(bottom).append("\" stroke=\"").append(color)
                 .append("\" stroke-width=\"1.5\" stroke-dasharray=\"5,3\"/>");
-        b.append("<text x=\"").append(fmt(xx + 3)).append("\" y=\"").append(top + 6).append("\" fill=\"").append(color)
+        // Near the right edge the label goes left of the line, or it would be cut off.
+        boolean left = xx > WIDTH - RIGHT - 60;
+        b.append("<text x=\"").append(fmt(left ? xx - 3 : xx + 3)).append("\" y=\"").append(top + 6)
+                .append("\" text-anchor=\"").append(left ? "end" : "start").append("\" fill=\"").append(color)
                 .append("\" font-size=\"11\">").append(label).append("</text>\n");
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.cli.Main;
 import dev.tickwatch.lab.Lab;
 import dev.tickwatch.lab.LabMode;
 import dev.tickwatch.monitor.Watch;
@@ -15,6 +16,8 @@ import dev.tickwatch.util.FileTrees;
 import dev.tickwatch.util.Json;
 import dev.tickwatch.verdict.Decision;
 import dev.tickwatch.verdict.Verdict;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -44,7 +47,7 @@ class SnapshotIT {
     @CsvSource({"TIMER_STALL_LOST, TIMER_STALL, true", "SPIN_DEADLOCK, SPIN_LOCKUP, false"})
     void snapshotOfAHungLabGuest(LabMode mode, Verdict expected, boolean vmcore) throws Exception {
         Path out = work.resolve("snapshots");
-        try (QemuVm vm = QemuVm.start(Lab.config(mode, work, true, List.of()).build());
+        try (QemuVm vm = QemuVm.start(Lab.config(mode, work, true, List.of()).userMonitor(true).build());
                 Watch watch = new Watch(new Probe(vm.qmp(), vm.console(), ProbeOptions.defaults()), Watch.Options.defaults())) {
             CompletableFuture<Decision> hang = new CompletableFuture<>();
             watch.onChange(d -> {
@@ -116,12 +119,16 @@ class SnapshotIT {
                 }
             }
 
+            if (!vmcore) {
+                cliSnapshotAndReport(vm, mode);
+            }
+
             if (vmcore) {
                 Snapshot.Result rv = Snapshot.capture(SnapshotRequest.builder(vm.qmp(), out).gdb(vm.gdbEndpoint())
                         .console(vm.console()).kernel(watch.probe().kernel()).watched(watch.history(), d)
                         .environment(env).name(mode.label() + "-vmcore").vmcore(true).build());
-                System.out.printf(Locale.ROOT, "%s snapshot with vmcore (%d MiB guest): %s%n", mode,
-                        vm.config().memoryMiB(), rv.timings());
+                System.out.printf(Locale.ROOT, "%s snapshot with vmcore (%d MiB guest): %s %s%n", mode,
+                        vm.config().memoryMiB(), rv.timings(), rv.snapshot().path("vmcore"));
                 assertTrue(vm.qmp().queryStatus().running(), "the guest runs after the dump");
                 KdumpHeader h = KdumpHeader.read(rv.bundle().resolve("vmcore"));
                 assertEquals(KdumpHeader.SIGNATURE, h.signature());
@@ -139,5 +146,28 @@ class SnapshotIT {
                 }
             }
         }
+    }
+
+    /** The same through the command line, on the second QMP monitor: a path printed, a report rebuilt. */
+    private void cliSnapshotAndReport(QemuVm vm, LabMode mode) throws Exception {
+        Path cliOut = work.resolve("cli");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), "snapshot", "--qmp", vm.userQmpEndpoint().toString(),
+                "--gdb", vm.gdbEndpoint().toString(), "--console", vm.console().file().toString(), "--sample-for", "2",
+                "--lab-mode", mode.label(), "--out", cliOut.toString());
+        System.out.println("tickwatch snapshot: " + out + err);
+        assertEquals(0, code, err.toString());
+        Path bundle = Path.of(out.toString().strip());
+        assertEquals(cliOut, bundle.getParent());
+        assertTrue(Files.isRegularFile(bundle.resolve("snapshot.json")), out.toString());
+        assertTrue(vm.qmp().queryStatus().running(), "the guest runs after the CLI snapshot");
+
+        StringWriter report = new StringWriter();
+        assertEquals(0, Main.run(new PrintWriter(report), new PrintWriter(err), "report", bundle.toString()));
+        assertEquals(Files.readString(bundle.resolve("report.txt")), report.toString());
+        StringWriter html = new StringWriter();
+        assertEquals(0, Main.run(new PrintWriter(html), new PrintWriter(err), "report", bundle.toString(), "--format", "html"));
+        assertTrue(html.toString().contains("<svg "));
     }
 }
