@@ -86,11 +86,14 @@ class SnapshotIT {
                     StringBuilder where = new StringBuilder(c.path("rip_symbol").asText());
                     c.path("stack").path("entries").forEach(e -> where.append(' ').append(e.path("symbol").asText()));
                     assertTrue(where.toString().contains("spin_lock"), "CPU" + c.path("cpu") + " spins in a lock: " + where);
+                    assertTrue(stackNames(c).contains("? _raw_spin_lock+") && stackNames(c).contains("[tickwatch_lab]"),
+                            "the stack scan shows the lock taken by the lab module: " + stackNames(c));
                     assertFalse(c.path("if").asBoolean(), "spinning with interrupts off");
                 }
             } else {
                 for (JsonNode c : s.path("cpus")) {
                     assertTrue(c.path("hlt").asBoolean() && c.path("if").asBoolean(), "idle in HLT with IF=1: " + c);
+                    assertTrue(stackNames(c).contains("? do_idle+"), "the idle loop on the stack: " + stackNames(c));
                 }
             }
             assertTrue(s.path("timers").path("cpus").size() == 2, "timer view");
@@ -154,7 +157,7 @@ class SnapshotIT {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(new PrintWriter(out), new PrintWriter(err), "snapshot", "--qmp", vm.userQmpEndpoint().toString(),
-                "--gdb", vm.gdbEndpoint().toString(), "--console", vm.console().file().toString(), "--sample-for", "2",
+                "--gdb", vm.gdbEndpoint().toString(), "--console", vm.console().file().toString(),
                 "--lab-mode", mode.label(), "--out", cliOut.toString());
         System.out.println("tickwatch snapshot: " + out + err);
         assertEquals(0, code, err.toString());
@@ -169,5 +172,11 @@ class SnapshotIT {
         StringWriter html = new StringWriter();
         assertEquals(0, Main.run(new PrintWriter(html), new PrintWriter(err), "report", bundle.toString(), "--format", "html"));
         assertTrue(html.toString().contains("<svg "));
+    }
+
+    private static String stackNames(JsonNode cpu) {
+        StringBuilder b = new StringBuilder();
+        cpu.path("stack").path("entries").forEach(e -> b.append("? ").append(e.path("symbol").asText()).append(' '));
+        return b.toString();
     }
 }
