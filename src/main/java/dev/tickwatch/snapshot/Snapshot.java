@@ -307,7 +307,6 @@ public final class Snapshot {
             return s;
         }
         int len = StackScan.readableLength(rsp);
-        byte[] bytes = null;
         String problem = null;
         // Page by page: the page past the stack may be a guard page, and one bad page should not cost the rest.
         java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
@@ -327,7 +326,7 @@ public final class Snapshot {
             }
             at += n;
         }
-        bytes = got.toByteArray();
+        byte[] bytes = got.toByteArray();
         s.put("bytes", bytes.length);
         List<Modules.Module> modules = List.of();
         try {
