@@ -528,7 +528,9 @@ public final class GdbClient implements AutoCloseable {
             int n = Math.min(chunk, length - off);
             String cmd = "m" + Long.toHexString(address + at) + "," + Integer.toHexString(n);
             CompletableFuture<byte[]> f = requestAsync(cmd, Kind.REPLY, options.requestTimeout());
-            f.whenComplete((reply, t) -> {
+            // Wait on the future whenComplete returns, not on f: f.get() can return before this
+            // action has copied the bytes, and the caller would see zeros (seen in snapshot stacks).
+            all.add(f.whenComplete((reply, t) -> {
                 try {
                     if (t == null) {
                         if (reply.length != 2 * n) {
@@ -545,8 +547,7 @@ public final class GdbClient implements AutoCloseable {
                 } finally {
                     window.release();
                 }
-            });
-            all.add(f);
+            }));
         }
         for (CompletableFuture<byte[]> f : all) {
             try {

@@ -1,0 +1,121 @@
+package dev.tickwatch.cli;
+
+import dev.tickwatch.boot.Console;
+import dev.tickwatch.monitor.Watch;
+import dev.tickwatch.net.Endpoint;
+import dev.tickwatch.probe.Probe;
+import dev.tickwatch.probe.ProbeOptions;
+import dev.tickwatch.qmp.QmpClient;
+import dev.tickwatch.snapshot.Snapshot;
+import dev.tickwatch.snapshot.SnapshotRequest;
+import dev.tickwatch.util.Json;
+import dev.tickwatch.verdict.Decision;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tickwatch snapshot}: watches a running guest for a few seconds to have a sample series
+ * and a verdict, then captures everything about that moment into a bundle folder and prints
+ * its path.
+ */
+@Command(name = "snapshot", mixinStandardHelpOptions = true,
+        description = {"Captures a guest's state into a folder: snapshot.json, report.txt (for LKML),",
+            "report.html (with plots), console.log, and with --vmcore a kdump-compressed vmcore.",
+            "Samples first (--sample-for) to have a verdict; pauses the VM only inside the gdbstub",
+            "capture (and the dump), and always leaves it running if it ran. Prints the folder's path."})
+final class SnapshotCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--qmp", required = true, converter = EndpointConverter.class, paramLabel = "ADDR",
+            description = "QMP socket: unix:/path or tcp:host:port")
+    Endpoint qmp;
+
+    @Option(names = "--gdb", converter = EndpointConverter.class, paramLabel = "ADDR",
+            description = "gdbstub socket: exact registers and stacks from one pause (default: HMP registers, no pause)")
+    Endpoint gdb;
+
+    @Option(names = "--console", paramLabel = "FILE", description = "the guest's serial console log")
+    Path console;
+
+    @Option(names = "--vmcore", description = "also dump guest memory (dump-guest-memory; the VM pauses meanwhile)")
+    boolean vmcore;
+
+    @Option(names = "--vmcore-format", defaultValue = "kdump-zlib", paramLabel = "FORMAT",
+            description = "kdump-zlib (default, for crash) or elf")
+    String vmcoreFormat;
+
+    @Option(names = "--sample-for", defaultValue = "3", paramLabel = "SECONDS",
+            description = "watch this long before capturing (default: ${DEFAULT-VALUE})")
+    double sampleFor;
+
+    @Option(names = "--lab-mode", paramLabel = "MODE", description = "the hang-lab mode, for the report's reproduce section")
+    String labMode;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder the snapshot folder is created in")
+    Path out;
+
+    @Option(names = "--json", description = "print {bundle, verdict, timings_ms} as one JSON line")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        if (sampleFor < 0 || sampleFor > 3600) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--sample-for must be within 0..3600");
+        }
+        if (!vmcoreFormat.equals("kdump-zlib") && !vmcoreFormat.equals("elf")) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--vmcore-format: '" + vmcoreFormat + "' (expected: kdump-zlib or elf)");
+        }
+        Console con = console == null ? null : new Console(console);
+        try (QmpClient q = QmpClient.connect(qmp);
+                Watch watch = new Watch(new Probe(q, con, ProbeOptions.defaults()), Watch.Options.defaults())) {
+            watch.start();
+            try {
+                // Sampling ends early only if the guest goes away.
+                watch.end().get(Math.round(sampleFor * 1000), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // The usual way: the sampling time is over.
+            } catch (ExecutionException e) {
+                spec.commandLine().getErr().println("tickwatch snapshot: sampling failed: " + e.getCause().getMessage()
+                        + "; capturing anyway");
+            }
+            Decision d = watch.current();
+            SnapshotRequest req = SnapshotRequest.builder(q, out).gdb(gdb).console(con)
+                    .kernel(watch.probe().kernel()).watched(watch.history(), d)
+                    .environment(new SnapshotRequest.Environment(null, null, labMode))
+                    .vmcore(vmcore).vmcoreFormat(vmcoreFormat).build();
+            Snapshot.Result r = Snapshot.capture(req);
+            if (json) {
+                var j = Json.object().put("bundle", r.bundle().toString())
+                        .put("verdict", d == null ? null : d.verdict().name());
+                j.putObject("timings_ms").put("capture", r.timings().captureMs()).put("pause", r.timings().pauseMs())
+                        .put("vmcore", r.timings().vmcoreMs()).put("write", r.timings().writeMs())
+                        .put("total", r.timings().totalMs());
+                o.println(Json.compact(j));
+            } else {
+                o.println(r.bundle());
+                spec.commandLine().getErr().println(String.format(Locale.ROOT,
+                        "tickwatch snapshot: %s; captured in %.0f ms (VM paused %.0f ms)%s, written in %.0f ms",
+                        d == null ? "no verdict" : d.verdict(), r.timings().captureMs(), r.timings().pauseMs(),
+                        vmcore ? String.format(Locale.ROOT, ", vmcore %.0f ms", r.timings().vmcoreMs()) : "",
+                        r.timings().writeMs()));
+            }
+            o.flush();
+            return ExitCode.OK;
+        }
+    }
+
+}
