@@ -8,7 +8,7 @@ import dev.tickwatch.boot.QemuConfig;
 import dev.tickwatch.boot.loop.BootListener;
 import dev.tickwatch.boot.loop.BootLoop;
 import dev.tickwatch.boot.loop.BootWatchers;
-import dev.tickwatch.boot.loop.DiagnosticFolder;
+import dev.tickwatch.boot.loop.SnapshotOnHang;
 import dev.tickwatch.boot.loop.JUnitReport;
 import dev.tickwatch.boot.loop.LoopOptions;
 import dev.tickwatch.boot.loop.LoopResult;
@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
  * {@code tickwatch boot-loop}: issue 8. N boots on T workers until the first hang, with
  * bisect-safe exit codes (0 test ok, 1 a hang, 125 could not test, 128 usage), shards, a
  * JSON-lines results file and a JUnit report. The watcher comes from {@link BootWatchers}, the
- * hang handler is {@link DiagnosticFolder}.
+ * hang handler is {@link SnapshotOnHang}: a diagnostic folder with a full snapshot inside.
  */
 @Command(name = "boot-loop", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Boots a guest N times on T parallel workers and stops at the first hang.",
@@ -107,6 +107,9 @@ final class BootLoopCommand implements Callable<Integer> {
 
     @Option(names = "--diagnostics", paramLabel = "DIR", defaultValue = "tickwatch-hangs", description = "where hang diagnostics go (default: ${DEFAULT-VALUE})")
     Path diagnostics;
+
+    @Option(names = "--vmcore", description = "with the hang's snapshot, a vmcore (kdump-zlib) crash can open")
+    boolean vmcore;
 
     @Option(names = "--target-rate", paramLabel = "R", description = "also print the boots needed to show the hang rate < R (95%%)")
     Double targetRate;
@@ -217,7 +220,7 @@ final class BootLoopCommand implements Callable<Integer> {
             try (ResultsFile rf = results == null ? null : ResultsFile.open(results);
                  Progress progress = new Progress(progressOut, name + ": ", System.console() != null, progressInterval)) {
                 BootListener listener = rf == null ? progress : BootListener.all(rf, progress);
-                BootLoop loop = new BootLoop(options, BootWatchers.create(watch), new DiagnosticFolder(diagnostics.toAbsolutePath()), listener);
+                BootLoop loop = new BootLoop(options, BootWatchers.create(watch), new SnapshotOnHang(diagnostics.toAbsolutePath(), vmcore), listener);
                 r = loop.run();
             }
             if (junit != null) {

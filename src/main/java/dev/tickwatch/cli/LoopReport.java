@@ -49,6 +49,10 @@ final class LoopReport {
             }
             if (bad.diagnostic() != null) {
                 out.println(name + ": diagnostics in " + bad.diagnostic());
+                java.nio.file.Path report = dev.tickwatch.boot.loop.SnapshotOnHang.report(java.nio.file.Path.of(bad.diagnostic()));
+                if (report != null) {
+                    out.println(name + ": report for LKML: " + report);
+                }
             }
         }
         out.printf(Locale.ROOT, "%s: %,d boot%s in %.1f s (%.1f/min)", name, s.done(), s.done() == 1 ? "" : "s",
@@ -113,6 +117,10 @@ final class LoopReport {
         if (r.firstBad() != null) {
             o.set("first_hang", r.firstBad().toJson());
             o.put("diagnostic", r.firstBad().diagnostic());
+            if (r.firstBad().diagnostic() != null) {
+                java.nio.file.Path report = dev.tickwatch.boot.loop.SnapshotOnHang.report(java.nio.file.Path.of(r.firstBad().diagnostic()));
+                o.put("report", report == null ? null : report.toString());
+            }
         }
         if (r.cannotTest() != null) {
             o.put("cannot_test_reason", r.cannotTest().outcome().reason());

@@ -86,6 +86,12 @@ class BootLoopIT {
         assertTrue(folder.startsWith(diag), folder.toString());
         assertTrue(Files.readString(folder.resolve("console.log")).contains("induced timer-stall-lost"));
         assertTrue(Files.readString(folder.resolve("evidence.txt")).startsWith("TIMER_STALL"));
+        // The snapshot of the hung guest, taken while it was alive, with the LKML report.
+        Path report = Path.of(o.path("report").asText());
+        assertTrue(report.startsWith(folder), report.toString());
+        String text = Files.readString(report);
+        assertTrue(text.contains("TIMER_STALL"), text);
+        assertTrue(text.contains("native_safe_halt"), "the idle RIP, symbolized: " + text);
         JsonNode saved = Json.MAPPER.readTree(Files.readString(folder.resolve("outcome.json")));
         assertTrue(saved.path("qemu_alive").asBoolean(), "the handler ran while the hung QEMU was alive");
         List<String> lines = Files.readAllLines(results);
