@@ -78,7 +78,8 @@ final class BootLoopCommand implements Callable<Integer> {
     @Option(names = "--success", paramLabel = "REGEX", description = "console line meaning success (default: the appliance's 'tickwatch-init: done'); QEMU must exit too")
     String success;
 
-    @Option(names = "--stall", paramLabel = "S", defaultValue = "20", description = "seconds of console silence that count as a hang (default: ${DEFAULT-VALUE})")
+    @Option(names = "--stall", paramLabel = "S", defaultValue = "60",
+            description = "last resort: seconds of console silence that count as a hang when no verdict came (default: ${DEFAULT-VALUE})")
     double stall;
 
     @Option(names = "--timeout", paramLabel = "S", defaultValue = "300", description = "last resort per boot, seconds (default: ${DEFAULT-VALUE})")
@@ -210,7 +211,7 @@ final class BootLoopCommand implements Callable<Integer> {
                     .seed(seed).keepGoing(keepGoing).load(load).build();
             int mine = sh.boots(boots).size();
             PrintWriter progressOut = json ? err : out;
-            progressOut.printf(Locale.ROOT, "%s: %d boot%s of %s%s on %d worker%s, %s vCPUs, TCG%s%s; hang = no console output for %s s%n",
+            progressOut.printf(Locale.ROOT, "%s: %d boot%s of %s%s on %d worker%s, %s vCPUs, TCG%s%s; a hang is a verdict (TIMER_STALL, SPIN_LOCKUP, ...), or %s s of console silence%n",
                     name, mine, mine == 1 ? "" : "s", what, sh.count() > 1 ? " (shard " + sh + " of " + boots + " boots)" : "",
                     parallel, parallel == 1 ? "" : "s", jitter ? "1-" + smp : Integer.toString(smp),
                     load > 0 ? ", " + load + " load threads" : "", mode != null ? ", boot " + labAt + " runs lab " + mode.label() : "",

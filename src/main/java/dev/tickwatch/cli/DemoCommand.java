@@ -32,7 +32,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--parallel", paramLabel = "T", defaultValue = "2", description = "workers (default: ${DEFAULT-VALUE})")
     int parallel;
 
-    @Option(names = "--stall", paramLabel = "S", defaultValue = "10", description = "console silence that counts as a hang (default: ${DEFAULT-VALUE})")
+    @Option(names = "--stall", paramLabel = "S", defaultValue = "60", description = "last resort: console silence that counts as a hang (default: ${DEFAULT-VALUE})")
     double stall;
 
     @Option(names = "--diagnostics", paramLabel = "DIR", defaultValue = "tickwatch-hangs", description = "where the hang's diagnostics go (default: ${DEFAULT-VALUE})")
