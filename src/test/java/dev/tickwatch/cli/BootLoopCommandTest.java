@@ -23,12 +23,12 @@ class BootLoopCommandTest {
         usage("--lab-at: 9 (expected: 0 <= K < boots)", "boot-loop", "--boots", "4", "--lab-mode", "panic", "--lab-at", "9");
         usage("parallel: 0 (expected: 1-256)", "boot-loop", "--parallel", "0");
         usage("boots: 0 (expected: >= 1)", "boot-loop", "--boots", "0");
-        usage("timeout: 5 s (expected: >= stall, 20 s)", "boot-loop", "--timeout", "5");
+        usage("timeout: 5 s (expected: >= stall, 60 s)", "boot-loop", "--timeout", "5");
         usage("Unclosed group", "boot-loop", "--success", "(x");
         usage("--initrd needs --kernel", "boot-loop", "--initrd", "/x");
         usage("--target-rate: 2.0", "boot-loop", "--target-rate", "2");
         usage("Unknown option: '--nope'", "boot-loop", "--nope");
-        usage("choose a benchmark", "bench");
+        usage("Missing required subcommand", "bench");
     }
 
     @Test
