@@ -110,8 +110,14 @@ class GuestKernelIT {
                     return frozen;
                 });
                 TimerView a = first.get();
-                long t0 = System.nanoTime();
-                await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime() - t0 > 1_500_000_000L);
+                long frozenSeen = System.nanoTime();
+                // Guest time now is at least the last tick plus the host time jiffies have stood still;
+                // the soonest hrtimer of any CPU falls behind that once it is overdue and nothing fires it.
+                await().atMost(Duration.ofSeconds(15)).until(() -> {
+                    TimerView v = k.timers();
+                    long soonest = v.cpus().stream().mapToLong(CpuTimers::expiresNextNs).min().orElseThrow();
+                    return soonest < v.lastJiffiesUpdateNs() + (System.nanoTime() - frozenSeen);
+                });
                 TimerView b = k.timers();
                 System.out.println("stalled timers: " + b);
                 assertEquals(a.jiffies(), b.jiffies(), "jiffies frozen");
@@ -120,9 +126,6 @@ class GuestKernelIT {
                     CpuTimers y = b.cpus().get(cpu);
                     assertEquals(x.localTimerInterrupts(), y.localTimerInterrupts(), "CPU" + cpu + " LOC frozen");
                     assertEquals(x.expiresNextNs(), y.expiresNextNs(), "CPU" + cpu + " expires_next unchanged");
-                    // Due no later than a second after the last tick, yet 1.5 s of host time went by: overdue.
-                    assertTrue(y.expiresNextNs() <= b.lastJiffiesUpdateNs() + 1_000_000_000L,
-                            "CPU" + cpu + " expires_next " + y.expiresNextNs() + " vs last update " + b.lastJiffiesUpdateNs());
                 }
                 assertNotEquals(0, b.jiffies());
             }
