@@ -543,16 +543,18 @@ public final class Btf {
      * @throws GuestLayoutException naming the struct and field if either is missing
      */
     public BtfField field(String struct, String path) {
-        return field(struct, path, true);
+        return findField(struct, path).orElseGet(() -> field(struct, path, true));
     }
 
     /** Like {@link #field} but empty if the struct or field does not exist (e.g. renamed across kernels). */
     public Optional<BtfField> findField(String struct, String path) {
-        if (!hasStruct(struct)) {
-            return Optional.empty();
-        }
-        return Optional.ofNullable(field(struct, path, false));
+        // The probe asks for the same few dozen fields several times a second: resolve each once.
+        return fieldCache.computeIfAbsent(struct + '\u0000' + path,
+                k -> hasStruct(struct) ? Optional.ofNullable(field(struct, path, false)) : Optional.empty());
     }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Optional<BtfField>> fieldCache =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private BtfField field(String struct, String path, boolean required) {
         Objects.requireNonNull(path, "path");

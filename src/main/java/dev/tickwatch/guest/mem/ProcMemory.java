@@ -30,6 +30,9 @@ public final class ProcMemory implements GuestMemory {
     private final long pid;
     private final FileChannel mem;
     private final Map<Long, Long> hostChunks = new HashMap<>();
+    /** Guest physical below this (and above 1 MiB) maps to linearBase + gpa; -1: not probed yet. */
+    private long linearLimit = -1;
+    private long linearBase;
     private volatile PageTables pageTables;
 
     private ProcMemory(QmpClient qmp, long pid, FileChannel mem, long cr3, boolean la57) {
@@ -136,6 +139,42 @@ public final class ProcMemory implements GuestMemory {
         if (cached != null) {
             return cached;
         }
+        if (linearLimit < 0) {
+            linearLimit = probeLinearRam();
+        }
+        if (chunk >= (1L << 20) && chunk < linearLimit) {
+            return linearBase + chunk;
+        }
+        return askQemu(chunk);
+    }
+
+    /**
+     * Every gpa2hva is a monitor round trip under QEMU's big lock, which slows a booting TCG guest.
+     * Low RAM is one RAM block mapped linearly from guest physical 0 ("pc.ram"), so two answers
+     * (1 MiB and the top of what we assume) prove the line and stand for all of it. Above it, and
+     * when the two do not line up, every 2 MiB chunk is asked for. Returns the linear limit.
+     */
+    private long probeLinearRam() {
+        linearLimit = 0;
+        try {
+            long size = qmp.execute("query-memory-size-summary").path("base-memory").asLong(0);
+            long limit = Math.min(size, 2L << 30) & ~(CHUNK - 1);
+            if (limit <= 2 * CHUNK) {
+                return 0;
+            }
+            long low = askQemu(1L << 20);
+            long high = askQemu(limit - CHUNK);
+            if (high - low == limit - CHUNK - (1L << 20)) {
+                linearBase = low - (1L << 20);
+                return limit;
+            }
+        } catch (GuestMemoryException | dev.tickwatch.qmp.QmpCommandException e) {
+            // Fall back to asking per chunk.
+        }
+        return 0;
+    }
+
+    private long askQemu(long chunk) {
         String reply = qmp.hmp("gpa2hva 0x" + Long.toHexString(chunk));
         Matcher m = HVA.matcher(reply);
         if (!m.find()) {
