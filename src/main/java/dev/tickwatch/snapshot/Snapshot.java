@@ -9,11 +9,8 @@ import dev.tickwatch.gdb.GdbOptions;
 import dev.tickwatch.gdb.GdbPause;
 import dev.tickwatch.gdb.GdbThread;
 import dev.tickwatch.gdb.Registers;
-import dev.tickwatch.guest.CpuTimers;
 import dev.tickwatch.guest.GuestKernel;
 import dev.tickwatch.guest.Modules;
-import dev.tickwatch.guest.TaskInfo;
-import dev.tickwatch.guest.TimerView;
 import dev.tickwatch.probe.Sample;
 import dev.tickwatch.probe.SampleJson;
 import dev.tickwatch.qmp.QmpClient;
@@ -355,7 +352,7 @@ public final class Snapshot {
         }
         long t0 = System.nanoTime();
         try {
-            root.set("timers", timersJson(kernel.timers()));
+            root.set("timers", dev.tickwatch.guest.GuestJson.timers(kernel.timers()));
         } catch (TickwatchException e) {
             root.putNull("timers");
             notes.add("timer view not readable: " + e.getMessage());
@@ -363,56 +360,12 @@ public final class Snapshot {
         long t1 = System.nanoTime();
         steps.put("timers", round(ms(t0, t1)));
         try {
-            root.set("tasks", tasksJson(kernel.tasks()));
+            root.set("tasks", dev.tickwatch.guest.GuestJson.tasks(kernel.tasks()));
         } catch (TickwatchException e) {
             root.putNull("tasks");
             notes.add("task list not readable: " + e.getMessage());
         }
         steps.put("tasks", round(ms(t1, System.nanoTime())));
-    }
-
-    /** The keys of {@code tickwatch guest timers --json}, so one reader serves both. */
-    static ObjectNode timersJson(TimerView t) {
-        ObjectNode o = Json.object();
-        o.put("jiffies", t.jiffies()).put("hz", t.hz()).put("last_jiffies_update_ns", t.lastJiffiesUpdateNs())
-                .put("tick_next_period_ns", t.tickNextPeriodNs()).put("tick_do_timer_cpu", t.tickDoTimerCpu());
-        ArrayNode cpus = o.putArray("cpus");
-        for (CpuTimers c : t.cpus()) {
-            ObjectNode j = cpus.addObject();
-            j.put("cpu", c.cpu()).put("local_timer_interrupts", c.localTimerInterrupts())
-                    .put("expires_next_ns", c.expiresNextNs()).put("hrtimer_nr_events", c.hrtimerEvents())
-                    .put("hres_active", c.hresActive()).put("tick_stopped", c.tickStopped())
-                    .put("idle_active", c.idleActive()).put("next_tick_ns", c.nextTickNs())
-                    .put("idle_jiffies", c.idleJiffies()).put("idle_calls", c.idleCalls())
-                    .put("idle_sleeps", c.idleSleeps()).put("tick_device_mode", c.tickDeviceMode())
-                    .put("clockevent", c.clockevent()).put("clockevent_state", c.clockeventState())
-                    .put("clockevent_next_event_ns", c.clockeventNextEventNs());
-            if (c.current() != null) {
-                j.putObject("current").put("pid", c.current().pid()).put("comm", c.current().comm())
-                        .put("task", Json.hex(c.current().address()));
-            } else {
-                j.putNull("current");
-            }
-        }
-        ArrayNode missing = o.putArray("unavailable");
-        t.unavailable().forEach(missing::add);
-        return o;
-    }
-
-    /** The keys of {@code tickwatch guest tasks --json}. */
-    static ArrayNode tasksJson(List<TaskInfo> tasks) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
-        for (TaskInfo t : tasks) {
-            ObjectNode o = a.addObject();
-            o.put("pid", t.pid()).put("comm", t.comm()).put("state", String.valueOf(t.state()))
-                    .put("state_bits", Json.hex(t.stateBits())).put("cpu", t.cpu())
-                    .put("kernel_thread", t.kernelThread()).put("switch_count", t.switchCount())
-                    .put("task", Json.hex(t.address()));
-            if (t.blockedForNs() != null) {
-                o.put("blocked_for_s", Math.round(t.blockedForNs() / 1e6) / 1e3);
-            }
-        }
-        return a;
     }
 
     // ---- verdict and environment ----
