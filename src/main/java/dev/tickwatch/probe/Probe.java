@@ -48,6 +48,13 @@ public final class Probe implements AutoCloseable {
     private long qemuPid = -1;
     /** Set by QMP events that change the run state; query-status only runs when it is. */
     private volatile boolean statusDirty = true;
+    /**
+     * The guest is powering off. QEMU 7.2 can deadlock on exit when a monitor command is in
+     * flight as it tears the monitor down (main thread in monitor_cleanup() holding the big lock,
+     * vCPU threads waiting for it): seen about once in 20 watched boots. From the kernel's last
+     * console line or QEMU's SHUTDOWN event on, the probe sends QEMU nothing more.
+     */
+    private volatile boolean goingDown;
     private String status;
 
     /**
@@ -60,6 +67,9 @@ public final class Probe implements AutoCloseable {
         // HMP and QMP commands take QEMU's big lock, which a TCG vCPU needs for every I/O access:
         // polling query-status 4 times a second would slow the boot it watches. Events say when to ask.
         this.statusEvents = qmp.addEventListener(e -> {
+            if (e.name().equals("SHUTDOWN")) {
+                goingDown = true;
+            }
             switch (e.name()) {
                 case "STOP", "RESUME", "SHUTDOWN", "RESET", "GUEST_PANICKED", "SUSPEND", "WAKEUP", "POWERDOWN" ->
                         statusDirty = true;
@@ -84,8 +94,13 @@ public final class Probe implements AutoCloseable {
         long t = System.nanoTime();
         long wall = System.currentTimeMillis();
         List<String> sources = new ArrayList<>();
+        long early = readConsole();
+        if (goingDown || !qmp.isOpen()) {
+            return new Sample(t, wall, qmp.isOpen() ? "shutdown" : "exited", early, label(milestone), panic, List.of(),
+                    null, List.of("status: the guest is powering off; QEMU is left alone to exit"), -1);
+        }
         try {
-            if (statusDirty || status == null || !qmp.isOpen()) {
+            if (statusDirty || status == null) {
                 statusDirty = false;
                 status = qmp.queryStatus().status();
                 sources.add("status: qmp query-status");
@@ -135,6 +150,8 @@ public final class Probe implements AutoCloseable {
                 milestone = m;
             }
             panic |= consoleTail.indexOf("Kernel panic") >= 0;
+            // The kernel's last words before the ACPI power-off or reset write (kernel/reboot.c).
+            goingDown |= consoleTail.indexOf("reboot: Power down") >= 0 || consoleTail.indexOf("reboot: Restarting system") >= 0;
             if (consoleTail.length() > 256) {
                 consoleTail.delete(0, consoleTail.length() - 256);
             }
