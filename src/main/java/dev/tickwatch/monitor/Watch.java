@@ -30,7 +30,8 @@ public final class Watch implements AutoCloseable {
     private static final int MAX_CONSECUTIVE_FAILURES = 20;
 
     /**
-     * @param period     time between the starts of two samples (a slow sample delays the next, never overlaps it)
+     * @param period     time between the starts of two samples while anything looks suspicious (twice
+     *                   that while the guest plainly progresses); a slow sample delays the next, never overlaps it
      * @param history    how much of the past the judge and snapshots see
      * @param thresholds when states become verdicts
      */
@@ -76,8 +77,45 @@ public final class Watch implements AutoCloseable {
     }
 
     public Watch start() {
-        executor.scheduleAtFixedRate(this::tick, 0, options.period().toNanos(), TimeUnit.NANOSECONDS);
+        executor.execute(this::loop);
         return this;
+    }
+
+    /**
+     * One tick, then the next one scheduled. While the guest plainly makes progress (jiffies and
+     * console move, some vCPU works with interrupts on) the period doubles: each sample costs
+     * monitor round trips under QEMU's big lock and host CPU the guest would rather have. Anything
+     * that could become a verdict (every vCPU idle, a vCPU with interrupts off, no kernel view)
+     * brings the full rate back at once, so detection is not delayed by more than one period.
+     */
+    private void loop() {
+        long started = System.nanoTime();
+        tick();
+        if (end.isDone() || executor.isShutdown()) {
+            return;
+        }
+        long period = options.period().toNanos() * (relaxed() ? 2 : 1);
+        long delay = Math.max(0, period - (System.nanoTime() - started));
+        try {
+            executor.schedule(this::loop, delay, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closed meanwhile.
+        }
+    }
+
+    private boolean relaxed() {
+        Decision d = current;
+        List<Sample> h;
+        synchronized (this) {
+            if (history.isEmpty()) {
+                return false;
+            }
+            h = List.of(history.peekLast());
+        }
+        Sample s = h.get(0);
+        return d != null && d.verdict() == Verdict.PROGRESSING && d.confidence() >= 0.8 && s.kernel() != null
+                && s.cpus().stream().anyMatch(c -> !c.halted())
+                && s.cpus().stream().allMatch(c -> c.halted() || c.interruptsEnabled());
     }
 
     public Probe probe() {
