@@ -60,18 +60,20 @@ public final class KernelImage {
             if (!mem.isMapped(text)) {
                 continue;
             }
-            while (start - STEP >= MAP_START && anyMapped(mem, start - STEP)) {
+            long end = (text & ~(STEP - 1)) + STEP;
+            // Stop walking as soon as the mapping is too big to be a trimmed image: during early
+            // boot the whole window is mapped, and probing all of it only costs the booting guest.
+            while (start - STEP >= MAP_START && end - start <= MAX_IMAGE && anyMapped(mem, start - STEP)) {
                 start -= STEP;
             }
-            long end = (text & ~(STEP - 1)) + STEP;
-            while (end < MAP_END && anyMapped(mem, end)) {
+            while (end < MAP_END && end - start <= MAX_IMAGE && anyMapped(mem, end)) {
                 end += STEP;
             }
             if (end - start > MAX_IMAGE) {
                 // Until cleanup_highmap() trims it, the early mapping covers the whole 1 GiB window,
                 // stale copies of kernel data included: too early to read anything.
-                throw new GuestLayoutException(String.format("the kernel image mapping spans %d MiB: the kernel is"
-                        + " still in early boot (its mapping is not trimmed yet); try again shortly", (end - start) >> 20));
+                throw new GuestLayoutException(String.format("the kernel image mapping spans over %d MiB: the kernel"
+                        + " is still in early boot (its mapping is not trimmed yet); try again shortly", MAX_IMAGE >> 20));
             }
             return new Range(start, end);
         }
