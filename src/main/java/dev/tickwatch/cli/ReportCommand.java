@@ -34,6 +34,9 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "text, html or json (default: ${DEFAULT-VALUE})")
     Format format;
 
+    @Option(names = "--json", description = "the same as --format json")
+    boolean json;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -48,7 +51,7 @@ final class ReportCommand implements Callable<Integer> {
             throw new SnapshotException(file + " is not a " + Snapshot.SCHEMA + " snapshot (schema: "
                     + (s == null ? "none" : s.path("schema").asText("none")) + ")");
         }
-        switch (format) {
+        switch (json ? Format.json : format) {
             case html -> out.print(ReportHtml.render(s));
             case json -> out.println(Json.pretty(s));
             default -> out.print(ReportText.render(s));
