@@ -27,8 +27,9 @@ import picocli.CommandLine;
  * <p>Ctrl-C at the prompt clears the line; during a command it completes the command's cancel
  * signal (JLine's {@code INT} handler), which the long commands wait on: no thread is interrupted,
  * so no gdbstub pause is cut short before it resumes the VM. A real terminal delivers Ctrl-C as a
- * signal while a command runs; a dumb terminal only sees it in its input, so for one the shell reads
- * the input meanwhile and hands what else was typed back to the next prompt.
+ * signal while a command runs; a dumb terminal only sees it in its input (as a signal with ISIG, as
+ * the character 0x03 without), so for one the shell reads the input meanwhile and hands what else
+ * was typed back to the next prompt.
  */
 public final class Shell {
 
@@ -51,6 +52,9 @@ public final class Shell {
         LineReaderBuilder b = LineReaderBuilder.builder().terminal(terminal).appName("tickwatch").parser(parser)
                 .completer(new ShellCompleter(commands, session))
                 .option(LineReader.Option.AUTO_FRESH_LINE, true)
+                // Bash's way: TAB completes, a second TAB lists; Enter then runs the line as shown
+                // (with a menu, Enter would only pick the highlighted entry).
+                .option(LineReader.Option.AUTO_MENU, false)
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .option(LineReader.Option.HISTORY_IGNORE_DUPS, true);
         if (history != null) {
@@ -145,6 +149,7 @@ public final class Shell {
      * signal; anything else typed is replayed at the next prompt.
      */
     private final class InputWatcher {
+        private static final int CTRL_C = 3;
         private final StringBuilder typed = new StringBuilder();
         private final Thread thread;
         private volatile boolean stop;
@@ -163,7 +168,10 @@ public final class Shell {
                     if (c == NonBlockingReader.EOF) {
                         return;
                     }
-                    if (c >= 0) {
+                    if (c == CTRL_C) {
+                        // A dumb terminal without ISIG passes Ctrl-C through as a character.
+                        session.cancelCommand();
+                    } else if (c >= 0) {
                         typed.append((char) c);
                     }
                 }

@@ -409,6 +409,7 @@ public final class ShellCommands {
 
         @Override
         void run(PrintWriter out) {
+            session().requireGdb("regs");
             GuestKernel k = session().kernelOrNull();
             List<Registers> regs = session().withGdbPause("regs", g -> select(g.registersOfAll(), cpu));
             ArrayNode a = Json.MAPPER.createArrayNode();
@@ -459,6 +460,7 @@ public final class ShellCommands {
 
         @Override
         void run(PrintWriter out) {
+            session().requireGdb("bt");
             GuestKernel k = session().kernel();
             // Registers and every stack from one pause: one instant, as the snapshot does it.
             List<Trace> traces = session().withGdbPause("bt", g -> {

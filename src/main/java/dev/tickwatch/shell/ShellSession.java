@@ -274,14 +274,19 @@ public final class ShellSession implements AutoCloseable {
      * the client's close do that on every exit path; QMP {@code cont} if the stub connection dies).
      */
     <T> T withGdbPause(String command, Function<GdbClient, T> body) {
-        if (gdb == null) {
-            throw new TickwatchException("'" + command + "' reads registers through the gdbstub:"
-                    + " attach with --gdb ADDR (QEMU started with -gdb ..., e.g. -gdb unix:/path/gdb.sock,server=on,wait=off)");
-        }
+        requireGdb(command);
         QmpClient q = qmp();
         try (GdbClient g = GdbClient.connect(gdb, GdbOptions.builder().qmp(q).build());
                 GdbPause paused = g.pause()) {
             return body.apply(g);
+        }
+    }
+
+    /** Says, before any other work, that {@code command} needs {@code --gdb}. */
+    void requireGdb(String command) {
+        if (gdb == null) {
+            throw new TickwatchException("'" + command + "' reads registers through the gdbstub:"
+                    + " attach with --gdb ADDR (QEMU started with -gdb ..., e.g. -gdb unix:/path/gdb.sock,server=on,wait=off)");
         }
     }
 
