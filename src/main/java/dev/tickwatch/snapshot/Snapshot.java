@@ -11,7 +11,6 @@ import dev.tickwatch.gdb.GdbThread;
 import dev.tickwatch.gdb.Registers;
 import dev.tickwatch.guest.CpuTimers;
 import dev.tickwatch.guest.GuestKernel;
-import dev.tickwatch.guest.Modules;
 import dev.tickwatch.guest.TaskInfo;
 import dev.tickwatch.guest.TimerView;
 import dev.tickwatch.probe.Sample;
@@ -236,17 +235,12 @@ public final class Snapshot {
         }
     }
 
-    @FunctionalInterface
-    private interface StackReader {
-        byte[] read(long address, int length);
-    }
-
     private static final String[] GDB_REGISTERS = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
         "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "fs_base",
         "gs_base", "k_gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer"};
 
     private static ObjectNode cpu(CpuRegisters h, Registers g, QmpClient qmp, GuestKernel kernel, String source,
-            ArrayNode notes, StackReader reader) {
+            ArrayNode notes, StackScan.Reader reader) {
         ObjectNode c = Json.object();
         int index = h != null ? h.cpu() : g.thread().cpuIndex();
         c.put("cpu", index).put("source", source);
@@ -294,8 +288,8 @@ public final class Snapshot {
         return c;
     }
 
-    private static ObjectNode stack(int cpu, long rsp, int cpl, GuestKernel kernel, StackReader reader) {
-        StackScan.Stack st = StackScan.read(cpu, rsp, cpl, kernel, reader::read);
+    private static ObjectNode stack(int cpu, long rsp, int cpl, GuestKernel kernel, StackScan.Reader reader) {
+        StackScan.Stack st = StackScan.read(cpu, rsp, cpl, kernel, reader);
         ObjectNode s = Json.object();
         s.put("rsp", Json.hex(rsp));
         ArrayNode entries = s.putArray("entries");
