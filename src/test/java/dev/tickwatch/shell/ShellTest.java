@@ -72,11 +72,13 @@ class ShellTest {
 
     @Test
     void qemuGoingAwayIsSaidOnceAndTheShellStaysUsable() throws Exception {
-        FakeQmpPeer peer = new FakeQmpPeer(SESSION);
-        try (ShellHarness sh = new ShellHarness(peer.endpoint(), null, null)) {
+        // The peer drops the connection in the middle of inject-nmi's reply: QEMU dying under a command.
+        try (FakeQmpPeer peer = new FakeQmpPeer(SESSION).fault("inject-nmi", FakeQmpPeer.Fault.CLOSE_MID_REPLY);
+                ShellHarness sh = new ShellHarness(peer.endpoint(), null, null)) {
             sh.awaitAfter(0, STEP, t -> t.contains("tickwatch [running]> "));
             int mark = sh.mark();
-            peer.close();
+            sh.keys.type("poke nmi\n");
+            org.awaitility.Awaitility.await("QMP connection closed").atMost(STEP).until(sh.session::isGone);
             String gone = sh.awaitAfter(mark, STEP, t -> t.contains(ShellSession.GONE_LINE));
             assertEquals(1, gone.split(Pattern.quote(ShellSession.GONE_LINE), -1).length - 1, gone);
             String status = sh.command("status", STEP);
