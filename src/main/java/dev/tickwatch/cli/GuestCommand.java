@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tickwatch.guest.CpuState;
 import dev.tickwatch.guest.GuestKernel;
-import dev.tickwatch.guest.GuestLayoutException;
 import dev.tickwatch.guest.TaskInfo;
 import dev.tickwatch.guest.TimerView;
 import dev.tickwatch.guest.btf.BtfMemberRow;
@@ -241,29 +240,7 @@ final class GuestCommand {
         @Override
         int run(GuestKernel k, PrintWriter out) {
             List<CpuState> cpus = CpuState.read(k.qmp(), k);
-            ArrayNode a = Json.MAPPER.createArrayNode();
-            for (CpuState c : cpus) {
-                var r = c.registers();
-                if (json()) {
-                    ObjectNode o = a.addObject().put("cpu", c.cpu()).put("rip", Json.hex(r.rip()))
-                            .put("symbol", c.ripSymbol()).put("if", r.interruptsEnabled()).put("hlt", r.halted())
-                            .put("cpl", r.cpl()).put("rflags", Json.hex(r.rflags()));
-                    if (c.lapic() != null) {
-                        o.putObject("lapic_timer").put("mode", c.lapic().timerMode()).put("masked", c.lapic().masked())
-                                .put("vector", c.lapic().vector()).put("initial_count", c.lapic().initialCount())
-                                .put("current_count", c.lapic().currentCount()).put("armed", c.lapic().armed());
-                    }
-                } else {
-                    out.printf(Locale.ROOT, "CPU%d RIP %016x %-40s IF=%d HLT=%d CPL=%d  LAPIC timer %s%n", c.cpu(), r.rip(),
-                            c.ripSymbol() == null ? "(user)" : c.ripSymbol(), r.interruptsEnabled() ? 1 : 0,
-                            r.halted() ? 1 : 0, r.cpl(), c.lapic() == null ? "?" : c.lapic().timerMode()
-                                    + (c.lapic().masked() ? " masked" : "") + ", initial " + c.lapic().initialCount()
-                                    + ", current " + c.lapic().currentCount() + (c.lapic().armed() ? " (armed)" : " (nothing armed)"));
-                }
-            }
-            if (json()) {
-                out.println(Json.compact(a));
-            }
+            out.print(json() ? Json.compact(GuestFormat.cpusJson(cpus)) + "\n" : GuestFormat.cpusText(cpus));
             return ExitCode.OK;
         }
     }
@@ -283,44 +260,14 @@ final class GuestCommand {
             }
             long a = parseAddress(k, address);
             byte[] b = k.memory().read(a, length);
-            if (json()) {
-                StringBuilder hex = new StringBuilder();
-                for (byte x : b) {
-                    hex.append(String.format("%02x", x & 0xff));
-                }
-                out.println(Json.compact(Json.object().put("address", Json.hex(a)).put("length", length)
-                        .put("backend", k.memory().backend().label()).put("hex", hex.toString())));
-            } else {
-                for (int i = 0; i < b.length; i += 16) {
-                    StringBuilder line = new StringBuilder(String.format("%016x: ", a + i));
-                    for (int j = i; j < Math.min(b.length, i + 16); j++) {
-                        line.append(String.format("%02x ", b[j] & 0xff));
-                    }
-                    out.println(line.toString().stripTrailing());
-                }
-            }
+            out.print(json() ? Json.compact(GuestFormat.hexJson(a, b, k.memory().backend().label())) + "\n"
+                    : GuestFormat.hexDump(a, b));
             return ExitCode.OK;
         }
     }
 
     /** Hex (with or without 0x) or a symbol name, optionally +offset. */
     static long parseAddress(GuestKernel k, String text) {
-        String t = text.strip();
-        long offset = 0;
-        int plus = t.indexOf('+');
-        if (plus > 0) {
-            offset = Long.decode(t.substring(plus + 1));
-            t = t.substring(0, plus);
-        }
-        Optional<Long> sym = k.symbols().addressOf(t);
-        if (sym.isPresent()) {
-            return sym.get() + offset;
-        }
-        String hex = t.startsWith("0x") || t.startsWith("0X") ? t.substring(2) : t;
-        try {
-            return Long.parseUnsignedLong(hex, 16) + offset;
-        } catch (NumberFormatException e) {
-            throw new GuestLayoutException("'" + text + "' is neither a hex address nor a kernel symbol");
-        }
+        return GuestFormat.parseAddress(k, text);
     }
 }

@@ -2,14 +2,17 @@ package dev.tickwatch.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tickwatch.guest.CpuState;
 import dev.tickwatch.guest.CpuTimers;
 import dev.tickwatch.guest.GuestJson;
 import dev.tickwatch.guest.GuestKernel;
+import dev.tickwatch.guest.GuestLayoutException;
 import dev.tickwatch.guest.TaskInfo;
 import dev.tickwatch.guest.TimerView;
 import dev.tickwatch.util.Json;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Text and JSON renderings of the guest view, shared by the CLI and the shell. Text mirrors the
@@ -91,5 +94,78 @@ public final class GuestFormat {
 
     public static ArrayNode tasksJson(List<TaskInfo> tasks) {
         return GuestJson.tasks(tasks);
+    }
+
+    /** One line per vCPU: RIP and symbol, IF, HLT, CPL, LAPIC timer. */
+    public static String cpusText(List<CpuState> cpus) {
+        StringBuilder out = new StringBuilder();
+        for (CpuState c : cpus) {
+            var r = c.registers();
+            out.append(String.format(Locale.ROOT, "CPU%d RIP %016x %-40s IF=%d HLT=%d CPL=%d  LAPIC timer %s%n", c.cpu(),
+                    r.rip(), c.ripSymbol() == null ? "(user)" : c.ripSymbol(), r.interruptsEnabled() ? 1 : 0,
+                    r.halted() ? 1 : 0, r.cpl(), c.lapic() == null ? "?" : c.lapic().timerMode()
+                            + (c.lapic().masked() ? " masked" : "") + ", initial " + c.lapic().initialCount()
+                            + ", current " + c.lapic().currentCount() + (c.lapic().armed() ? " (armed)" : " (nothing armed)")));
+        }
+        return out.toString();
+    }
+
+    public static ArrayNode cpusJson(List<CpuState> cpus) {
+        ArrayNode a = Json.MAPPER.createArrayNode();
+        for (CpuState c : cpus) {
+            var r = c.registers();
+            ObjectNode o = a.addObject().put("cpu", c.cpu()).put("rip", Json.hex(r.rip()))
+                    .put("symbol", c.ripSymbol()).put("if", r.interruptsEnabled()).put("hlt", r.halted())
+                    .put("cpl", r.cpl()).put("rflags", Json.hex(r.rflags()));
+            if (c.lapic() != null) {
+                o.putObject("lapic_timer").put("mode", c.lapic().timerMode()).put("masked", c.lapic().masked())
+                        .put("vector", c.lapic().vector()).put("initial_count", c.lapic().initialCount())
+                        .put("current_count", c.lapic().currentCount()).put("armed", c.lapic().armed());
+            }
+        }
+        return a;
+    }
+
+    /** {@code address: xx xx ...}, 16 bytes a line. */
+    public static String hexDump(long address, byte[] b) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < b.length; i += 16) {
+            StringBuilder line = new StringBuilder(String.format("%016x: ", address + i));
+            for (int j = i; j < Math.min(b.length, i + 16); j++) {
+                line.append(String.format("%02x ", b[j] & 0xff));
+            }
+            out.append(line.toString().stripTrailing()).append(System.lineSeparator());
+        }
+        return out.toString();
+    }
+
+    public static ObjectNode hexJson(long address, byte[] b, String backend) {
+        StringBuilder hex = new StringBuilder();
+        for (byte x : b) {
+            hex.append(String.format("%02x", x & 0xff));
+        }
+        return Json.object().put("address", Json.hex(address)).put("length", b.length).put("backend", backend)
+                .put("hex", hex.toString());
+    }
+
+    /** Hex (with or without 0x) or a symbol name, optionally +offset. */
+    public static long parseAddress(GuestKernel k, String text) {
+        String t = text.strip();
+        long offset = 0;
+        int plus = t.indexOf('+');
+        if (plus > 0) {
+            offset = Long.decode(t.substring(plus + 1));
+            t = t.substring(0, plus);
+        }
+        Optional<Long> sym = k.symbols().addressOf(t);
+        if (sym.isPresent()) {
+            return sym.get() + offset;
+        }
+        String hex = t.startsWith("0x") || t.startsWith("0X") ? t.substring(2) : t;
+        try {
+            return Long.parseUnsignedLong(hex, 16) + offset;
+        } catch (NumberFormatException e) {
+            throw new GuestLayoutException("'" + text + "' is neither a hex address nor a kernel symbol");
+        }
     }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         description = "Watches Linux guests boot under QEMU and tells, from the outside, why a guest hung.",
         subcommands = {DemoCommand.class, BootLoopCommand.class, MergeCommand.class, WatchCommand.class,
             SnapshotCommand.class, ReportCommand.class, GuestCommand.class, GdbCommand.class, LabCommand.class,
-            ApplianceCommand.class, QmpCommand.class, RecordQmpCommand.class, RecordGdbCommand.class, BenchCommand.class,
+            dev.tickwatch.shell.AttachCommand.class, ApplianceCommand.class, QmpCommand.class, RecordQmpCommand.class, RecordGdbCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 

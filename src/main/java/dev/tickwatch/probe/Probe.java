@@ -36,6 +36,8 @@ public final class Probe implements AutoCloseable {
     private final Console console;
     private final ProbeOptions options;
     private GuestKernel kernel;
+    /** False when the caller handed us an attached kernel: it outlives this probe. */
+    private final boolean ownsKernel;
     private String kernelProblem = "not attached yet";
     private long nextAttachNs;
     private long nextTasksNs;
@@ -61,6 +63,20 @@ public final class Probe implements AutoCloseable {
      * @param console the guest's console, or null when there is none to read
      */
     public Probe(QmpClient qmp, Console console, ProbeOptions options) {
+        this(qmp, console, options, null);
+    }
+
+    /**
+     * A probe that reads kernel state through {@code kernel}, already attached by the caller, who
+     * keeps it (closing the probe leaves it open): a shell samples many times without re-attaching.
+     * With null it attaches by itself.
+     */
+    public Probe(QmpClient qmp, Console console, ProbeOptions options, GuestKernel kernel) {
+        this.kernel = kernel;
+        this.ownsKernel = kernel == null;
+        if (kernel != null) {
+            this.kernelProblem = null;
+        }
         this.qmp = qmp;
         this.console = console;
         this.options = options;
@@ -280,7 +296,7 @@ public final class Probe implements AutoCloseable {
         } catch (Exception e) {
             // Only a listener list entry.
         }
-        if (kernel != null) {
+        if (kernel != null && ownsKernel) {
             kernel.close();
         }
     }

@@ -10,7 +10,6 @@ import dev.tickwatch.gdb.GdbPause;
 import dev.tickwatch.gdb.GdbThread;
 import dev.tickwatch.gdb.Registers;
 import dev.tickwatch.guest.GuestKernel;
-import dev.tickwatch.guest.Modules;
 import dev.tickwatch.probe.Sample;
 import dev.tickwatch.probe.SampleJson;
 import dev.tickwatch.qmp.QmpClient;
@@ -233,17 +232,12 @@ public final class Snapshot {
         }
     }
 
-    @FunctionalInterface
-    private interface StackReader {
-        byte[] read(long address, int length);
-    }
-
     private static final String[] GDB_REGISTERS = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
         "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "fs_base",
         "gs_base", "k_gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer"};
 
     private static ObjectNode cpu(CpuRegisters h, Registers g, QmpClient qmp, GuestKernel kernel, String source,
-            ArrayNode notes, StackReader reader) {
+            ArrayNode notes, StackScan.Reader reader) {
         ObjectNode c = Json.object();
         int index = h != null ? h.cpu() : g.thread().cpuIndex();
         c.put("cpu", index).put("source", source);
@@ -291,55 +285,18 @@ public final class Snapshot {
         return c;
     }
 
-    private static ObjectNode stack(int cpu, long rsp, int cpl, GuestKernel kernel, StackReader reader) {
+    private static ObjectNode stack(int cpu, long rsp, int cpl, GuestKernel kernel, StackScan.Reader reader) {
+        StackScan.Stack st = StackScan.read(cpu, rsp, cpl, kernel, reader);
         ObjectNode s = Json.object();
         s.put("rsp", Json.hex(rsp));
         ArrayNode entries = s.putArray("entries");
-        if (kernel == null) {
-            s.put("bytes", 0).put("note", "no kernel symbols: stack not scanned");
-            return s;
-        }
-        if (cpl != 0) {
-            s.put("bytes", 0).put("note", "CPU" + cpu + " runs in user mode (CPL " + cpl + "): no kernel stack at RSP");
-            return s;
-        }
-        int len = StackScan.readableLength(rsp);
-        String problem = null;
-        // Page by page: the page past the stack may be a guard page, and one bad page should not cost the rest.
-        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-        long at = rsp;
-        while (at < rsp + len) {
-            int n = (int) Math.min(rsp + len - at, 4096 - (at & 4095));
-            try {
-                byte[] b = reader.read(at, n);
-                if (b == null) {
-                    problem = "no memory backend";
-                    break;
-                }
-                got.writeBytes(b);
-            } catch (TickwatchException e) {
-                problem = "stopped at 0x" + Long.toHexString(at) + ": " + e.getMessage();
-                break;
-            }
-            at += n;
-        }
-        byte[] bytes = got.toByteArray();
-        s.put("bytes", bytes.length);
-        List<Modules.Module> modules = List.of();
-        try {
-            modules = kernel.modules().list();
-        } catch (TickwatchException e) {
-            // Without the module list, module addresses are not recognised; kernel text still is.
-        }
-        List<Modules.Module> mods = modules;
-        for (StackScan.Entry e : StackScan.scan(rsp, bytes,
-                a -> kernel.symbols().isKernelText(a) || mods.stream().anyMatch(m -> m.contains(a)),
-                kernel::symbolize)) {
+        s.put("bytes", st.bytes());
+        for (StackScan.Entry e : st.entries()) {
             entries.addObject().put("at", Json.hex(e.at())).put("address", Json.hex(e.address()))
                     .put("symbol", e.symbol()).put("reliable", false);
         }
-        if (problem != null) {
-            s.put("note", problem);
+        if (st.note() != null) {
+            s.put("note", st.note());
         }
         return s;
     }

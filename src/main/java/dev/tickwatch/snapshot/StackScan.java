@@ -1,5 +1,9 @@
 package dev.tickwatch.snapshot;
 
+import dev.tickwatch.TickwatchException;
+import dev.tickwatch.guest.GuestKernel;
+import dev.tickwatch.guest.Modules;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -29,7 +33,68 @@ public final class StackScan {
     public record Entry(long at, long address, String symbol) {
     }
 
+    /** Reads {@code length} bytes of guest memory at {@code address} (e.g. through the gdbstub); null: no backend. */
+    @FunctionalInterface
+    public interface Reader {
+        byte[] read(long address, int length);
+    }
+
+    /**
+     * What one CPU's stack gave.
+     *
+     * @param rsp     where the scan started
+     * @param bytes   how many bytes were read (0 when the stack was not scanned)
+     * @param entries kernel and module text addresses found, innermost first, all unreliable
+     * @param note    why the scan stopped early or did not run; null when it read all it wanted
+     */
+    public record Stack(long rsp, int bytes, List<Entry> entries, String note) {
+    }
+
     private StackScan() {
+    }
+
+    /**
+     * Reads up to {@link #SCAN_BYTES} above {@code rsp} (page by page, so a guard page costs only
+     * itself) and scans it for kernel and module text addresses. {@code kernel} may be null (then
+     * nothing is scanned); {@code cpl} other than 0 means user mode, where RSP is no kernel stack.
+     */
+    public static Stack read(int cpu, long rsp, int cpl, GuestKernel kernel, Reader reader) {
+        if (kernel == null) {
+            return new Stack(rsp, 0, List.of(), "no kernel symbols: stack not scanned");
+        }
+        if (cpl != 0) {
+            return new Stack(rsp, 0, List.of(), "CPU" + cpu + " runs in user mode (CPL " + cpl + "): no kernel stack at RSP");
+        }
+        int len = readableLength(rsp);
+        String problem = null;
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        long at = rsp;
+        while (at < rsp + len) {
+            int n = (int) Math.min(rsp + len - at, 4096 - (at & 4095));
+            try {
+                byte[] b = reader.read(at, n);
+                if (b == null) {
+                    problem = "no memory backend";
+                    break;
+                }
+                got.writeBytes(b);
+            } catch (TickwatchException e) {
+                problem = "stopped at 0x" + Long.toHexString(at) + ": " + e.getMessage();
+                break;
+            }
+            at += n;
+        }
+        byte[] bytes = got.toByteArray();
+        List<Modules.Module> modules = List.of();
+        try {
+            modules = kernel.modules().list();
+        } catch (TickwatchException e) {
+            // Without the module list, module addresses are not recognised; kernel text still is.
+        }
+        List<Modules.Module> mods = modules;
+        List<Entry> entries = scan(rsp, bytes,
+                a -> kernel.symbols().isKernelText(a) || mods.stream().anyMatch(m -> m.contains(a)), kernel::symbolize);
+        return new Stack(rsp, bytes.length, entries, problem);
     }
 
     /** How many bytes from {@code rsp} stay inside its stack (never past the THREAD_SIZE-aligned top). */
