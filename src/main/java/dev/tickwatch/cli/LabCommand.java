@@ -87,7 +87,8 @@ final class LabCommand implements Callable<Integer> {
         }
         List<Double> times = new ArrayList<>();
         int reached = 0;
-        Path work = Files.createTempDirectory("tickwatch-lab-");
+        FileTrees.TempTree temp = FileTrees.tempTree("tickwatch-lab-");
+        Path work = temp.path();
         try {
             QemuConfig.Builder b = Lab.config(mode, work, kaslr, moduleArgs).smp(smp).memoryMiB(memory)
                     .userMonitor(true).extraArgs(qemuArgs);
@@ -130,7 +131,7 @@ final class LabCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            FileTrees.deleteTree(work);
+            temp.close();
         }
         List<Double> sorted = times.stream().sorted().toList();
         double median = sorted.isEmpty() ? Double.NaN : sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,8 +31,7 @@ class KallsymsIT {
 
     @ParameterizedTest(name = "kaslr={0}")
     @ValueSource(booleans = {false, true})
-    void everySampledSymbolResolvesToTheGuestsOwnAddress(boolean kaslr) throws Exception {
-        Path dir = Guests.tempDir("tickwatch-kallsyms-it");
+    void everySampledSymbolResolvesToTheGuestsOwnAddress(boolean kaslr, @TempDir Path dir) throws Exception {
         GuestFiles.Setup setup = GuestFiles.setup(dir, List.of("/proc/kallsyms"));
         setup.config().append(QemuConfig.DEFAULT_APPEND + (kaslr ? " kaslr" : " nokaslr"));
         try (QemuVm vm = QemuVm.start(setup.config().build())) {
