@@ -130,7 +130,7 @@ public final class Judge {
         Sample onset = onset(series, last, s -> spinning.stream().allMatch(cpu -> s.cpus().size() > cpu
                 && spinsHard(s.cpus().get(cpu))));
         evidence.add(0, spinning.size() == last.cpus().size()
-                ? "all " + spinning.size() + " vCPUs spin in the kernel with interrupts off"
+                ? allVcpus(spinning.size()) + " spin" + (spinning.size() == 1 ? "s" : "") + " in the kernel with interrupts off"
                 : spinning.size() + " of " + last.cpus().size() + " vCPUs spin in the kernel with interrupts off");
         evidence.add(jiffiesLine(w, last));
         double confidence = 0.8;
@@ -163,7 +163,7 @@ public final class Judge {
         List<String> ev = new ArrayList<>();
         Set<String> where = last.cpus().stream().map(Judge::where).collect(Collectors.toCollection(LinkedHashSet::new));
         double span = seconds(span(w.get(0), last));
-        ev.add(String.format(Locale.ROOT, "all %d vCPUs in HLT with IF=1 at %s for %.1f s", last.cpus().size(),
+        ev.add(String.format(Locale.ROOT, "%s in HLT with IF=1 at %s for %.1f s", allVcpus(last.cpus().size()),
                 String.join(", ", limit(where, 2)), span));
         boolean lapicIdle = last.cpus().stream().allMatch(c -> c.lapic() != null && !c.lapic().armed());
         String lapic = lapicLine(last);
@@ -445,6 +445,11 @@ public final class Judge {
             out.add("(" + (s.size() - n) + " more)");
         }
         return out;
+    }
+
+    /** "all 4 vCPUs", or "the only vCPU" on a uniprocessor guest. */
+    private static String allVcpus(int n) {
+        return n == 1 ? "the only vCPU" : "all " + n + " vCPUs";
     }
 
     private static long span(Sample a, Sample b) {

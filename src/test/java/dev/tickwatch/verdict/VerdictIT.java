@@ -71,6 +71,25 @@ class VerdictIT {
         }
     }
 
+    @ParameterizedTest(name = "{0} vCPUs")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 4})
+    void timerStallWithOneAndFourVcpus(int smp) throws Exception {
+        try (QemuVm vm = QemuVm.start(Lab.config(LabMode.TIMER_STALL_LOST, work, true, List.of()).smp(smp).build());
+                Watch watch = new Watch(new Probe(vm.qmp(), vm.console(), ProbeOptions.defaults()), Watch.Options.defaults())) {
+            java.util.concurrent.CompletableFuture<Decision> hang = new java.util.concurrent.CompletableFuture<>();
+            watch.onChange(d -> {
+                if (d.verdict().isHang()) {
+                    hang.complete(d);
+                }
+            }).start();
+            Decision d = hang.get(90, TimeUnit.SECONDS);
+            assertEquals(Verdict.TIMER_STALL, d.verdict(), d.toString());
+            assertEquals("lost-timer", d.flavour());
+            assertTrue(d.evidence().get(0).startsWith((smp == 1 ? "the only vCPU" : "all " + smp + " vCPUs")
+                    + " in HLT with IF=1"), d.evidence().toString());
+        }
+    }
+
     @Test
     void healthyApplianceStaysProgressingThroughBootAndAMinuteOfIdleUserland() throws Exception {
         healthyRun(false);
