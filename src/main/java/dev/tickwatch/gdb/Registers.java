@@ -14,6 +14,11 @@ import java.util.Map;
  */
 public record Registers(GdbThread thread, Map<String, byte[]> values) {
 
+    /** The x86-64 integer, segment and control registers, in the order an oops prints them (names from target.xml). */
+    public static final java.util.List<String> X86_64_STATE = java.util.List.of("rax", "rbx", "rcx", "rdx", "rsi", "rdi",
+            "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es",
+            "fs", "gs", "fs_base", "gs_base", "k_gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer");
+
     public Registers {
         values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
     }

@@ -197,17 +197,12 @@ public final class GuestKernel implements AutoCloseable {
         }
         Optional<Long> divide = k.addressOf("asm_exc_divide_error");
         CpuRegisters c = cpus.isEmpty() ? null : cpus.get(0);
-        if (divide.isPresent() && c != null && c.idtBase() != 0) {
-            try {
-                byte[] g = memory.read(c.idtBase(), 16);
-                long handler = (g[0] & 0xffL) | (g[1] & 0xffL) << 8 | (g[6] & 0xffL) << 16 | (g[7] & 0xffL) << 24
-                        | ((g[8] & 0xffL) | (g[9] & 0xffL) << 8 | (g[10] & 0xffL) << 16 | (g[11] & 0xffL) << 24) << 32;
-                if (handler != divide.get()) {
-                    return "the IDT's divide-error gate points to 0x" + Long.toHexString(handler)
-                            + ", not to asm_exc_divide_error at 0x" + Long.toHexString(divide.get());
-                }
-            } catch (GuestMemoryException e) {
-                // No IDT to compare with: the banner check stands alone.
+        if (divide.isPresent() && c != null) {
+            java.util.OptionalLong handler = KernelImage.divideErrorHandler(memory, c);
+            // No IDT to compare with: the banner check stands alone.
+            if (handler.isPresent() && handler.getAsLong() != divide.get()) {
+                return "the IDT's divide-error gate points to 0x" + Long.toHexString(handler.getAsLong())
+                        + ", not to asm_exc_divide_error at 0x" + Long.toHexString(divide.get());
             }
         }
         return null;

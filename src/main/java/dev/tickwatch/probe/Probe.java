@@ -127,7 +127,7 @@ public final class Probe implements AutoCloseable {
             return new Sample(t, wall, "exited", readConsole(), label(milestone), panic, List.of(), null,
                     List.of("status: QMP connection closed"), -1);
         }
-        long bytes = readConsole();
+        long bytes = early;
         if (console != null) {
             sources.add("console: " + console.file());
         }

@@ -379,9 +379,6 @@ public final class ShellCommands {
 
     private static final String[][] OOPS_ROWS = {{"rax", "rbx", "rcx"}, {"rdx", "rsi", "rdi"}, {"rbp", "r8", "r9"},
         {"r10", "r11", "r12"}, {"r13", "r14", "r15"}};
-    private static final String[] JSON_REGISTERS = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
-        "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "fs_base",
-        "gs_base", "k_gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer"};
 
     static List<Registers> select(List<Registers> all, Integer cpu) {
         if (cpu == null) {
@@ -417,7 +414,7 @@ public final class ShellCommands {
             for (Registers r : regs) {
                 ObjectNode c = a.addObject().put("cpu", r.thread().cpuIndex());
                 ObjectNode rj = c.putObject("registers");
-                for (String n : JSON_REGISTERS) {
+                for (String n : Registers.X86_64_STATE) {
                     if (r.has(n)) {
                         rj.put(n, Json.hex(r.get(n)));
                     }

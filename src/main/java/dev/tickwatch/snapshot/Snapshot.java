@@ -232,9 +232,6 @@ public final class Snapshot {
         }
     }
 
-    private static final String[] GDB_REGISTERS = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
-        "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "fs_base",
-        "gs_base", "k_gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer"};
 
     private static ObjectNode cpu(CpuRegisters h, Registers g, QmpClient qmp, GuestKernel kernel, String source,
             ArrayNode notes, StackScan.Reader reader) {
@@ -246,7 +243,7 @@ public final class Snapshot {
         long rsp;
         long rflags;
         if (g != null) {
-            for (String r : GDB_REGISTERS) {
+            for (String r : Registers.X86_64_STATE) {
                 if (g.has(r)) {
                     regs.put(r, Json.hex(g.get(r)));
                 }

@@ -42,16 +42,11 @@ public final class KernelImage {
         }
         for (CpuRegisters c : cpus) {
             if (c.idtBase() != 0) {
-                try {
-                    byte[] gate = mem.read(c.idtBase(), 16);
-                    long handler = (gate[0] & 0xffL) | (gate[1] & 0xffL) << 8 | (gate[6] & 0xffL) << 16
-                            | (gate[7] & 0xffL) << 24 | (long) u32(gate, 8) << 32;
-                    if (inMap(handler)) {
-                        candidates.add(handler);
+                divideErrorHandler(mem, c).ifPresent(h -> {
+                    if (inMap(h)) {
+                        candidates.add(h);
                     }
-                } catch (GuestMemoryException e) {
-                    // Try the next CPU's IDT.
-                }
+                });
                 break;
             }
         }
@@ -79,6 +74,24 @@ public final class KernelImage {
         }
         throw new GuestLayoutException("no kernel text address to start from: no vCPU runs in kernel mode at a"
                 + " kernel-image RIP and the IDT is unreadable (is this an x86-64 Linux guest past early boot?)");
+    }
+
+    /**
+     * Where the IDT's first gate (the divide error, vector 0) of {@code cpu} points: a kernel text
+     * address ({@code asm_exc_divide_error}) whatever the CPU runs. Empty when the IDT is unreadable.
+     * Gate layout: Intel SDM vol. 3A, 6.14.1 "64-bit mode IDT" (offset bits 0-15, 16-31, 32-63).
+     */
+    public static java.util.OptionalLong divideErrorHandler(GuestMemory mem, CpuRegisters cpu) {
+        if (cpu.idtBase() == 0) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            byte[] gate = mem.read(cpu.idtBase(), 16);
+            return java.util.OptionalLong.of((gate[0] & 0xffL) | (gate[1] & 0xffL) << 8 | (gate[6] & 0xffL) << 16
+                    | (gate[7] & 0xffL) << 24 | u32(gate, 8) << 32);
+        } catch (GuestMemoryException e) {
+            return java.util.OptionalLong.empty();
+        }
     }
 
     /** Probes a 2 MiB block at its first, middle and last page: the image's gaps are unmapped 4 KiB pages. */
