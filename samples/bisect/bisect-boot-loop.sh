@@ -17,7 +17,7 @@
 #   PARALLEL   workers (default: number of CPUs)
 #   KCONFIG    a .config to start each build from (default: keep the tree's .config)
 #   JOBS       make -j (default: number of CPUs)
-#   EXTRA      extra boot-loop arguments, e.g. "--load 2 --jitter --stall 30"
+#   EXTRA      extra boot-loop arguments, e.g. "--load 2 --jitter --console-silence 30"
 #   OUT        where results, JUnit files and hang diagnostics go (default: ./tickwatch-bisect)
 set -uo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)

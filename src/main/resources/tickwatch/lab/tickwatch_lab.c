@@ -6,7 +6,12 @@
  *   insmod tickwatch_lab.ko mode=MODE [delay_ms=200] [cpu=N] [storm_us=1000]
  *
  * Modes: timer-stall-lost, timer-stall-storm, spin-deadlock, spin-one,
- *        sleep-deadlock, soft-lockup, panic.  See README.md.
+ *        sleep-deadlock, soft-lockup, panic, flaky.  See README.md.
+ *
+ *   insmod tickwatch_lab.ko mode=flaky p_permille=N
+ *
+ * flaky: with probability N/1000, drawn in the guest at insmod, the boot hangs as
+ * timer-stall-lost (and insmod never returns); otherwise insmod returns and the boot goes on.
  *
  * The module can never be unloaded (no exit function): several modes leave
  * kernel function pointers aimed at this module's text.
@@ -20,6 +25,7 @@
 #include <linux/workqueue.h>
 #include <linux/smp.h>
 #include <linux/cpumask.h>
+#include <linux/irq.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/completion.h>
@@ -28,6 +34,7 @@
 #include <linux/hrtimer.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/random.h>
 #include <asm/apic.h>
 #include <asm/msr.h>
 
@@ -37,7 +44,7 @@ MODULE_DESCRIPTION("tickwatch hang lab: induce deterministic kernel hangs");
 
 static char *mode = "";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "timer-stall-lost|timer-stall-storm|spin-deadlock|spin-one|sleep-deadlock|soft-lockup|panic");
+MODULE_PARM_DESC(mode, "timer-stall-lost|timer-stall-storm|spin-deadlock|spin-one|sleep-deadlock|soft-lockup|panic|flaky");
 static unsigned int delay_ms = 200;
 module_param(delay_ms, uint, 0444);
 MODULE_PARM_DESC(delay_ms, "wait this long after insmod before inducing (default 200)");
@@ -47,6 +54,9 @@ MODULE_PARM_DESC(cpu, "CPU for spin-one/soft-lockup (default: last online CPU)")
 static unsigned int storm_us = 1000;
 module_param(storm_us, uint, 0444);
 MODULE_PARM_DESC(storm_us, "timer-stall-storm: interrupt period in microseconds (default 1000)");
+static unsigned int p_permille;
+module_param(p_permille, uint, 0444);
+MODULE_PARM_DESC(p_permille, "flaky: chance of a hang per boot, in 1/1000 (0-1000, default 0)");
 
 /* Same layout as kernel/time/tick-sched.h (not exported in headers). */
 struct lab_tick_device {
@@ -74,10 +84,39 @@ static int lab_find_lookup(void)
 	return 0;
 }
 
+/*
+ * A kernel built without KALLSYMS_ALL (defconfig trimmed, as bisections build them) has no data
+ * symbols in kallsyms. The host then passes them from the kernel's System.map: a per-CPU
+ * variable as its per-CPU offset (KASLR does not move those), a global as its distance from
+ * _text (which kallsyms does have).
+ */
+static unsigned long tick_cpu_device_pcpu;
+module_param(tick_cpu_device_pcpu, ulong, 0444);
+MODULE_PARM_DESC(tick_cpu_device_pcpu, "per-CPU offset of tick_cpu_device (System.map), for kernels without KALLSYMS_ALL");
+static unsigned long tick_next_period_off;
+module_param(tick_next_period_off, ulong, 0444);
+MODULE_PARM_DESC(tick_next_period_off, "tick_next_period - _text (System.map), for kernels without KALLSYMS_ALL");
+static unsigned long rcu_cpu_stall_suppress_off;
+module_param(rcu_cpu_stall_suppress_off, ulong, 0444);
+MODULE_PARM_DESC(rcu_cpu_stall_suppress_off, "rcu_cpu_stall_suppress - _text (System.map), for kernels without KALLSYMS_ALL");
+
 static void *lab_sym(const char *name)
 {
 	void *p = lab_lookup ? (void *)lab_lookup(name) : NULL;
+	unsigned long off = 0;
+	char *text;
 
+	if (!p && !strcmp(name, "tick_cpu_device") && tick_cpu_device_pcpu)
+		return (void *)tick_cpu_device_pcpu;
+	if (!p && !strcmp(name, "tick_next_period"))
+		off = tick_next_period_off;
+	if (!p && !strcmp(name, "rcu_cpu_stall_suppress"))
+		off = rcu_cpu_stall_suppress_off;
+	if (!p && off && lab_lookup) {
+		text = (char *)lab_lookup("_text");
+		if (text)
+			p = text + off;
+	}
 	if (!p)
 		pr_err("symbol %s not found\n", name);
 	return p;
@@ -107,12 +146,44 @@ static int lab_noop_state(struct clock_event_device *dev)
 	return 0;		/* keep the hardware as it is (LVTT not masked) */
 }
 
+/*
+ * This CPU's local APIC, read and written directly: apic_read()/apic_write() are static calls
+ * that 6.x kernels do not export to modules. x2APIC through MSRs, xAPIC through its MMIO page.
+ */
+static bool lab_x2apic(void)
+{
+	u64 base;
+
+	rdmsrl(MSR_IA32_APICBASE, base);
+	return base & X2APIC_ENABLE;
+}
+
+/* x2APIC registers are MSRs 0x800 + (xAPIC offset >> 4); spelled out, as kernels built without
+ * CONFIG_X86_X2APIC (defconfig) have no native_apic_msr_*() helpers. */
+static u32 lab_apic_read(u32 reg)
+{
+	u64 v;
+
+	if (!lab_x2apic())
+		return native_apic_mem_read(reg);
+	rdmsrl(APIC_BASE_MSR + (reg >> 4), v);
+	return (u32)v;
+}
+
+static void lab_apic_write(u32 reg, u32 v)
+{
+	if (lab_x2apic())
+		wrmsrl(APIC_BASE_MSR + (reg >> 4), v);
+	else
+		native_apic_mem_write(reg, v);
+}
+
 /* Stop whatever the LAPIC timer has armed right now, on this CPU. */
 static void lab_cancel_lapic_timer(void)
 {
-	if (apic_read(APIC_LVTT) & APIC_LVT_TIMER_TSCDEADLINE)
+	if (lab_apic_read(APIC_LVTT) & APIC_LVT_TIMER_TSCDEADLINE)
 		wrmsrl(MSR_IA32_TSC_DEADLINE, 0);
-	apic_write(APIC_TMICT, 0);
+	lab_apic_write(APIC_TMICT, 0);
 }
 
 static void lab_lost_on_cpu(void *unused)
@@ -178,7 +249,7 @@ static void lab_timer_stall(bool storm)
 	}
 	pr_emerg("inducing %s (clockevent %s, %s mode, %u cpus)\n", mode,
 		 dev ? dev->name : "?",
-		 (apic_read(APIC_LVTT) & APIC_LVT_TIMER_TSCDEADLINE) ? "TSC-deadline" : "one-shot",
+		 (lab_apic_read(APIC_LVTT) & APIC_LVT_TIMER_TSCDEADLINE) ? "TSC-deadline" : "one-shot",
 		 num_online_cpus());
 	/*
 	 * jiffies are advanced only by tick_do_update_jiffies64(), which returns
@@ -195,8 +266,12 @@ static void lab_timer_stall(bool storm)
 /* ------------------------------------------------------------------ */
 /* Spin modes.                                                          */
 
-static DEFINE_SPINLOCK(lab_lock_a);
-static DEFINE_SPINLOCK(lab_lock_b);
+/*
+ * Raw spinlocks: on PREEMPT_RT a spinlock_t is a sleeping rt_mutex, and taking one with IRQs
+ * off is a bug, not a spin. A raw_spinlock_t spins on every kernel, as these modes need.
+ */
+static DEFINE_RAW_SPINLOCK(lab_lock_a);
+static DEFINE_RAW_SPINLOCK(lab_lock_b);
 static atomic_t lab_holders = ATOMIC_INIT(0);
 
 static int lab_abba_thread(void *arg)
@@ -205,21 +280,21 @@ static int lab_abba_thread(void *arg)
 
 	local_irq_disable();
 	if (role == 0) {
-		spin_lock(&lab_lock_a);
+		raw_spin_lock(&lab_lock_a);
 		atomic_inc(&lab_holders);
 		while (atomic_read(&lab_holders) < 2)
 			cpu_relax();
-		spin_lock(&lab_lock_b);
+		raw_spin_lock(&lab_lock_b);
 	} else if (role == 1) {
-		spin_lock(&lab_lock_b);
+		raw_spin_lock(&lab_lock_b);
 		atomic_inc(&lab_holders);
 		while (atomic_read(&lab_holders) < 2)
 			cpu_relax();
-		spin_lock(&lab_lock_a);
+		raw_spin_lock(&lab_lock_a);
 	} else {
 		while (atomic_read(&lab_holders) < 2)
 			cpu_relax();
-		spin_lock(&lab_lock_a);
+		raw_spin_lock(&lab_lock_a);
 	}
 	for (;;)		/* never reached */
 		cpu_relax();
@@ -252,14 +327,25 @@ static int lab_start_on(int (*fn)(void *), void *arg, int c, const char *name)
 	return 0;
 }
 
+/*
+ * The CPU for spin-one and soft-lockup: the last online CPU that does not take the keyboard's
+ * interrupt (IRQ 1), so a sysrq key press (the kernel's own backtraces) still reaches a CPU with
+ * interrupts on; an IO-APIC interrupt moves only when it next fires on its old CPU, so setting
+ * its affinity from the guest is not enough. Any CPU when the keyboard has none or every one.
+ */
 static int lab_target_cpu(void)
 {
-	int c = cpu, last = 0, i;
+	int c = cpu, last = -1, any = 0, i;
+	struct irq_data *kbd = irq_get_irq_data(1);
+	const struct cpumask *kbd_cpus = kbd ? irq_data_get_effective_affinity_mask(kbd) : NULL;
 
-	for_each_online_cpu(i)
-		last = i;
+	for_each_online_cpu(i) {
+		any = i;
+		if (!kbd_cpus || cpumask_empty(kbd_cpus) || !cpumask_test_cpu(i, kbd_cpus))
+			last = i;
+	}
 	if (c < 0 || !cpu_online(c))
-		c = last;
+		c = last >= 0 ? last : any;
 	return c;
 }
 
@@ -272,8 +358,8 @@ static void lab_spin_deadlock(void)
 	if (num_online_cpus() == 1) {
 		/* one CPU: deadlock on itself (A twice) with IRQs off */
 		local_irq_disable();
-		spin_lock(&lab_lock_a);
-		spin_lock(&lab_lock_a);
+		raw_spin_lock(&lab_lock_a);
+		raw_spin_lock(&lab_lock_a);
 		return;
 	}
 	/*
@@ -325,12 +411,12 @@ static int lab_mutex_thread(void *arg)
 /* ------------------------------------------------------------------ */
 
 enum lab_mode { M_LOST, M_STORM, M_SPIN_DEADLOCK, M_SPIN_ONE, M_SLEEP_DEADLOCK,
-		M_SOFT_LOCKUP, M_PANIC };
+		M_SOFT_LOCKUP, M_PANIC, M_FLAKY };
 static const char * const lab_modes[] = {
 	[M_LOST] = "timer-stall-lost", [M_STORM] = "timer-stall-storm",
 	[M_SPIN_DEADLOCK] = "spin-deadlock", [M_SPIN_ONE] = "spin-one",
 	[M_SLEEP_DEADLOCK] = "sleep-deadlock", [M_SOFT_LOCKUP] = "soft-lockup",
-	[M_PANIC] = "panic",
+	[M_PANIC] = "panic", [M_FLAKY] = "flaky",
 };
 static int lab_mode_id = -1;
 
@@ -366,6 +452,41 @@ static void lab_induce(struct work_struct *w)
 }
 static DECLARE_DELAYED_WORK(lab_work, lab_induce);
 
+/*
+ * flaky: the draw is made here, in the guest, so that the host cannot know it in advance and
+ * every boot is an independent trial. A clean draw returns at once and the boot goes on. A hang
+ * is timer-stall-lost induced synchronously, then insmod waits forever, so that the init can
+ * never reach its done line (with the timers gone, a shell that needs no timer still could).
+ */
+static DECLARE_COMPLETION(lab_never);
+
+static int lab_flaky(void)
+{
+	u32 draw = get_random_u32() % 1000;
+	int ret;
+
+	if (p_permille > 1000) {
+		pr_err("p_permille=%u (expected: 0-1000)\n", p_permille);
+		return -EINVAL;
+	}
+	if (draw >= p_permille) {
+		pr_info("flaky: draw %u >= p_permille %u: no hang this boot\n", draw, p_permille);
+		return 0;
+	}
+	ret = lab_find_lookup();
+	if (!ret)
+		ret = lab_timer_prepare();
+	if (ret)
+		return ret;
+	pr_emerg("flaky: draw %u < p_permille %u: hanging as timer-stall-lost in %u ms\n", draw,
+		 p_permille, delay_ms);
+	msleep(delay_ms);
+	mode = (char *)lab_modes[M_LOST];
+	lab_timer_stall(false);
+	wait_for_completion(&lab_never);	/* never completed: D state until the VM is ended */
+	return 0;
+}
+
 static int __init lab_init(void)
 {
 	int i, ret;
@@ -374,11 +495,14 @@ static int __init lab_init(void)
 		if (mode && sysfs_streq(mode, lab_modes[i]))
 			lab_mode_id = i;
 	if (lab_mode_id < 0) {
-		pr_err("unknown mode '%s' (want one of: timer-stall-lost timer-stall-storm spin-deadlock spin-one sleep-deadlock soft-lockup panic)\n",
+		pr_err("unknown mode '%s' (want one of: timer-stall-lost timer-stall-storm spin-deadlock spin-one sleep-deadlock soft-lockup panic flaky)\n",
 		       mode ? mode : "");
 		return -EINVAL;
 	}
 	mode = (char *)lab_modes[lab_mode_id];	/* normalized (no trailing newline) */
+
+	if (lab_mode_id == M_FLAKY)
+		return lab_flaky();
 
 	if (lab_mode_id == M_SOFT_LOCKUP && !lab_find_lookup()) {
 		/*

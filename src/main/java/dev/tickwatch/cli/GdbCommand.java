@@ -8,6 +8,12 @@ import dev.tickwatch.gdb.GdbPause;
 import dev.tickwatch.gdb.GdbThread;
 import dev.tickwatch.gdb.Registers;
 import dev.tickwatch.gdb.codec.Rsp;
+import dev.tickwatch.command.CliOnly;
+import dev.tickwatch.command.ExitCode;
+import dev.tickwatch.command.GdbOption;
+import dev.tickwatch.command.JsonOption;
+import dev.tickwatch.command.Mixins;
+import dev.tickwatch.command.QmpOption;
 import dev.tickwatch.net.Endpoint;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.util.Json;
@@ -17,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,6 +34,7 @@ import picocli.CommandLine.Spec;
  * {@code tickwatch gdb}: one-shot looks through QEMU's gdbstub. Each attaches, pauses, does one
  * thing, and leaves the VM as it found it (running, or paused if it was paused before).
  */
+@CliOnly("one-shot gdbstub reads for scripts, JSON first; the shell has regs on its session's gdbstub (and bt, shared)")
 @Command(name = "gdb", mixinStandardHelpOptions = true,
         description = {"One-shot reads through QEMU's gdbstub: attach, pause, read, resume, detach.",
             "Prints JSON (addresses and register values as hex strings); --text for a readable form.",
@@ -34,17 +42,16 @@ import picocli.CommandLine.Spec;
         subcommands = {GdbCommand.Regs.class, GdbCommand.Threads.class, GdbCommand.Read.class})
 final class GdbCommand {
 
-    @Option(names = "--gdb", required = true, converter = EndpointConverter.class, paramLabel = "ADDR",
-            scope = ScopeType.INHERIT, description = "gdbstub socket: unix:/path or tcp:host:port")
-    Endpoint gdb;
+    @Mixin
+    GdbOption gdb;
 
-    @Option(names = "--qmp", converter = EndpointConverter.class, paramLabel = "ADDR", scope = ScopeType.INHERIT,
-            description = "QMP socket of the same VM: lets tickwatch resume the VM if the gdbstub connection breaks")
-    Endpoint qmp;
+    /** The VM's QMP socket: lets tickwatch resume the VM if the gdbstub connection breaks. */
+    @Mixin
+    QmpOption qmp;
 
-    @Option(names = "--json", scope = ScopeType.INHERIT,
-            description = "compact one-line JSON (the default is indented JSON)")
-    boolean json;
+    /** Compact one-line JSON; the default is indented JSON. */
+    @Mixin
+    JsonOption json;
 
     @Option(names = "--text", scope = ScopeType.INHERIT, description = "readable text instead of JSON")
     boolean text;
@@ -55,7 +62,21 @@ final class GdbCommand {
 
     /** What a subcommand does while the VM is paused. */
     interface Action {
-        int run(GdbClient gdb, PrintWriter out);
+        int run(GdbClient gdb, Printer out);
+    }
+
+    /** Each subcommand takes the endpoints and --json here or after its name (gdb --gdb A regs, gdb regs --gdb A). */
+    abstract static class Sub {
+        @CommandLine.ParentCommand
+        GdbCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        GdbOption gdb;
+        @Mixin
+        QmpOption qmp;
+        @Mixin
+        JsonOption json;
     }
 
     int attach(CommandSpec spec, Action action) {
@@ -63,12 +84,17 @@ final class GdbCommand {
         if (timeoutSeconds <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be > 0");
         }
+        Endpoint gdb = Mixins.nearest(spec, GdbOption.class, GdbOption::endpoint).orElseThrow(
+                () -> new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--gdb=ADDR'"));
+        Endpoint qmp = Mixins.nearest(spec, QmpOption.class, QmpOption::endpoint).orElse(null);
+        boolean compact = JsonOption.given(spec);
         QmpClient q = qmp == null ? null : QmpClient.connect(qmp);
         try {
-            GdbOptions options = GdbOptions.builder().qmp(q)
+            GdbOptions options = GdbOptions.builder()
+                    .fallbackResume(q == null ? null : q::contAsync)
                     .requestTimeout(Duration.ofMillis((long) (timeoutSeconds * 1000))).build();
             try (GdbClient client = GdbClient.connect(gdb, options); GdbPause paused = client.pause()) {
-                int code = action.run(client, out);
+                int code = action.run(client, new Printer(out, compact));
                 out.flush();
                 return code;
             }
@@ -79,17 +105,24 @@ final class GdbCommand {
         }
     }
 
-    void print(PrintWriter out, ObjectNode node) {
-        out.println(json ? Json.compact(node) : Json.pretty(node));
+    /** The command's writer, and whether {@code --json} asked for one-line JSON. */
+    static final class Printer extends PrintWriter {
+        private final boolean compact;
+
+        Printer(PrintWriter out, boolean compact) {
+            super(out);
+            this.compact = compact;
+        }
+
+        void printJson(ObjectNode node) {
+            println(compact ? Json.compact(node) : Json.pretty(node));
+        }
     }
 
+    @CliOnly("part of tickwatch gdb")
     @Command(name = "regs", mixinStandardHelpOptions = true,
             description = "Registers of every vCPU, named from the stub's target description.")
-    static final class Regs implements Callable<Integer> {
-        @CommandLine.ParentCommand
-        GdbCommand parent;
-        @Spec
-        CommandSpec spec;
+    static final class Regs extends Sub implements Callable<Integer> {
 
         @Override
         public Integer call() {
@@ -126,20 +159,17 @@ final class GdbCommand {
                     }
                 }
                 if (!parent.text) {
-                    parent.print(out, root);
+                    out.printJson(root);
                 }
                 return ExitCode.OK;
             });
         }
     }
 
+    @CliOnly("part of tickwatch gdb")
     @Command(name = "threads", mixinStandardHelpOptions = true,
             description = "The stub's threads (one per vCPU) and what it supports.")
-    static final class Threads implements Callable<Integer> {
-        @CommandLine.ParentCommand
-        GdbCommand parent;
-        @Spec
-        CommandSpec spec;
+    static final class Threads extends Sub implements Callable<Integer> {
 
         @Override
         public Integer call() {
@@ -162,12 +192,13 @@ final class GdbCommand {
                 root.put("vm_was_running", gdb.wasRunningAtAttach());
                 ObjectNode f = root.putObject("features");
                 gdb.features().forEach(f::put);
-                parent.print(out, root);
+                out.printJson(root);
                 return ExitCode.OK;
             });
         }
     }
 
+    @CliOnly("part of tickwatch gdb")
     @Command(name = "read", mixinStandardHelpOptions = true,
             description = "Reads guest virtual memory as a vCPU sees it; prints address and hex bytes.")
     static final class Read implements Callable<Integer> {
@@ -185,7 +216,7 @@ final class GdbCommand {
         @Parameters(index = "1", paramLabel = "LEN", description = "bytes to read, hex with 0x or decimal")
         String length;
 
-        @Option(names = "--cpu", defaultValue = "0", description = "vCPU whose page tables are used (default: 0)")
+        @Option(names = "--cpu", defaultValue = "0", paramLabel = "N", description = "vCPU whose page tables are used (default: 0)")
         int cpu;
 
         @Override
@@ -214,7 +245,7 @@ final class GdbCommand {
                 root.put("length", data.length);
                 root.put("cpu", cpu);
                 root.put("hex", Rsp.hex(data));
-                parent.print(out, root);
+                out.printJson(root);
                 return ExitCode.OK;
             });
         }

@@ -1,5 +1,6 @@
 package dev.tickwatch.cli;
 
+import dev.tickwatch.command.ExitCode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tickwatch.boot.loop.BootOutcome;
 import dev.tickwatch.boot.loop.BootRecord;
@@ -27,7 +28,7 @@ final class LoopReport {
             case OK:
                 return ExitCode.OK;
             case HUNG:
-                return ExitCode.FAILED;
+                return ExitCode.HANG;
             default:
                 return ExitCode.CANNOT_TEST;
         }
@@ -68,13 +69,20 @@ final class LoopReport {
             }
             out.println(name + ": hangs by verdict: " + v);
         }
+        Map<String, java.util.List<Integer>> host = hostFailures(r);
+        for (Map.Entry<String, java.util.List<Integer>> e : host.entrySet()) {
+            out.printf(Locale.ROOT, "%s: host-side failures, counted as passed: %s %d (boot%s %s)%n", name, e.getKey(),
+                    e.getValue().size(), e.getValue().size() == 1 ? "" : "s",
+                    e.getValue().stream().limit(10).map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
+                            + (e.getValue().size() > 10 ? ", ..." : ""));
+        }
         if (s.done() > 0) {
             out.println(name + ": " + s.boundLine());
         }
         if (targetRate != null && s.done() > 0) {
             long need = s.bootsFor(targetRate);
-            out.printf(Locale.ROOT, "%s: to show rate < %.1e (95%%): %,d boots in all, %,d more without a hang%n", name,
-                    targetRate, need, Math.max(0, need - s.done()));
+            out.printf(Locale.ROOT, "%s: to show rate < %.1e (95%%), %s: %,d boots in all, %,d more without a hang%n",
+                    name, targetRate, BootStats.inWords(targetRate), need, Math.max(0, need - s.done()));
         }
         if (r.missing() > 0 && bad == null) {
             out.printf(Locale.ROOT, "%s: %d boot%s of the loop have no result%n", name, r.missing(), r.missing() == 1 ? "" : "s");
@@ -82,7 +90,7 @@ final class LoopReport {
         int code = exitCode(r);
         if (code == ExitCode.OK) {
             out.println("test ok");
-        } else if (code == ExitCode.FAILED) {
+        } else if (code == ExitCode.HANG) {
             out.printf("test FAILED: boot %d %s (%s)%n", bad.boot(), bad.outcome().kind() == BootOutcome.Kind.TIMEOUT
                     ? "timed out" : "hung", bad.outcome().verdict());
         } else {
@@ -105,6 +113,8 @@ final class LoopReport {
                 .put("hangs", s.hangs()).put("cannot_test", s.cannotTest()).put("missing", r.missing());
         ObjectNode v = o.putObject("hangs_by_verdict");
         s.hangsByVerdict().forEach(v::put);
+        ObjectNode h = o.putObject("host_failures");
+        hostFailures(r).forEach((k, boots) -> h.put(k, boots.size()));
         putS(o, "wall_s", s.wallS());
         putS(o, "rate_per_min", s.ratePerMin());
         putS(o, "boot_median_s", s.medianS());
@@ -126,6 +136,18 @@ final class LoopReport {
             o.put("cannot_test_reason", r.cannotTest().outcome().reason());
         }
         return o;
+    }
+
+    /** Passed boots whose QEMU failed on the host side, by label, with their boot numbers. */
+    static Map<String, java.util.List<Integer>> hostFailures(LoopResult r) {
+        Map<String, java.util.List<Integer>> m = new java.util.TreeMap<>();
+        for (BootRecord b : r.records()) {
+            if (b.outcome().isHostFailure()) {
+                m.computeIfAbsent(b.outcome().verdict(), k -> new java.util.ArrayList<>()).add(b.boot());
+            }
+        }
+        m.values().forEach(java.util.Collections::sort);
+        return m;
     }
 
     private static void putS(ObjectNode o, String key, double v) {

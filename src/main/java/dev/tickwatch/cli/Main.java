@@ -1,57 +1,74 @@
 package dev.tickwatch.cli;
 
-import dev.tickwatch.TickwatchException;
+import dev.tickwatch.bench.BenchCommand;
+import dev.tickwatch.bench.RecordGdbCommand;
+import dev.tickwatch.bench.RecordQmpCommand;
+import dev.tickwatch.command.ErrorHandler;
+import dev.tickwatch.command.ExitCode;
+import dev.tickwatch.command.HelpLayout;
+import dev.tickwatch.command.QmpCommand;
+import dev.tickwatch.command.ReportCommand;
+import dev.tickwatch.command.SnapshotCommand;
+import dev.tickwatch.command.WatchCommand;
+import dev.tickwatch.util.Logs;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * The {@code tickwatch} command tree. The JLine shell mounts the same tree, so commands write
- * only to the streams picocli hands them ({@code spec.commandLine().getOut()/getErr()}), never
- * to System.out.
+ * The {@code tickwatch} command tree. The shell ({@code attach}) mounts the same command classes
+ * from {@code dev.tickwatch.command}; commands write only to the streams picocli hands them
+ * ({@code spec.commandLine().getOut()/getErr()}), never to System.out.
  */
 @Command(name = "tickwatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Watches Linux guests boot under QEMU and tells, from the outside, why a guest hung.",
-        subcommands = {DemoCommand.class, BootLoopCommand.class, MergeCommand.class, WatchCommand.class,
+        exitCodeListHeading = "Exit codes (every command; safe for 'git bisect run'):%n",
+        exitCodeList = {"0:ok: healthy, test ok, done", "1:a hang verdict, and nothing else",
+            "125:could not test: no connection, QEMU's error, QEMU did not start, not a kernel",
+            "128:usage error: bisect stops"},
+        footer = {"", "Not listed: record-qmp and record-gdb, which record the QMP and gdbstub transcripts"
+                + " under protocols/ for the tests."},
+        subcommands = {DemoCommand.class, BootLoopCommand.class, BisectCommand.class, MergeCommand.class, WatchCommand.class,
             SnapshotCommand.class, ReportCommand.class, GuestCommand.class, GdbCommand.class, LabCommand.class,
-            dev.tickwatch.shell.AttachCommand.class, ApplianceCommand.class, QmpCommand.class, RecordQmpCommand.class, RecordGdbCommand.class, BenchCommand.class,
-            CommandLine.HelpCommand.class})
+            AttachCommand.class, ApplianceCommand.class, QmpCommand.class, RecordQmpCommand.class, RecordGdbCommand.class,
+            BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
+
+    @Option(names = "--verbose", description = "debug detail on stderr (every layer's FINE log records, stack traces)")
+    boolean verbose;
 
     public static void main(String[] args) {
         System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
     }
 
-    /** Runs one command line; returns its exit code (see {@link ExitCode}). */
+    /** Runs one command line; returns its exit code (see {@link dev.tickwatch.command.ExitCode}). */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = commandLine();
         cl.setOut(out);
         cl.setErr(err);
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (RuntimeException | Error e) {
+            // Picocli passes Errors through; the JVM would exit 1 for them, which reads as a hang.
+            err.println("tickwatch: internal error: " + e);
+            e.printStackTrace(err);
+            err.flush();
+            return ExitCode.CANNOT_TEST;
+        }
     }
 
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExitCodeExceptionMapper(t -> ExitCode.FAILED);
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            // A TickwatchException is a message for the user, one line; anything else is our bug.
-            if (ex instanceof TickwatchException || ex instanceof IllegalArgumentException) {
-                line.getErr().println("tickwatch: " + ex.getMessage());
-            } else {
-                line.getErr().println("tickwatch: internal error: " + ex);
-                ex.printStackTrace(line.getErr());
-            }
-            line.getErr().flush();
-            return ExitCode.FAILED;
-        });
-        cl.setParameterExceptionHandler((ex, args) -> {
-            CommandLine c = ex.getCommandLine();
-            c.getErr().println("tickwatch: " + ex.getMessage());
-            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, c.getErr())) {
-                c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
-            }
-            c.getErr().flush();
-            return ExitCode.USAGE;
+        Main root = new Main();
+        CommandLine cl = new CommandLine(root);
+        // Help as wide as the terminal (80 columns when not a terminal), broken at spaces only.
+        cl.setUsageHelpAutoWidth(true);
+        HelpLayout.install(cl);
+        ErrorHandler.install(cl, c -> "Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
+        cl.setExecutionStrategy(parsed -> {
+            // Once, before the command runs: log records as one line each on stderr.
+            Logs.configure(System.err, root.verbose);
+            return new CommandLine.RunLast().execute(parsed);
         });
         return cl;
     }

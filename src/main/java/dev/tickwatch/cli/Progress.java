@@ -2,6 +2,8 @@ package dev.tickwatch.cli;
 
 import dev.tickwatch.boot.loop.BootListener;
 import dev.tickwatch.boot.loop.BootRecord;
+import dev.tickwatch.util.Logs;
+import java.nio.file.Path;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Executors;
@@ -13,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * {@code \r} every second (boots, rate, hangs, ETA); otherwise (CI logs, pipes, tests) a plain
  * line at most every {@code interval} seconds, when a boot ends, and always for a hang.
  */
-final class Progress implements BootListener, AutoCloseable {
+final class Progress implements BootListener, AutoCloseable, Logs.OpenLine {
 
     private final PrintWriter out;
     private final String prefix;
@@ -40,6 +42,7 @@ final class Progress implements BootListener, AutoCloseable {
                 return t;
             });
             ticker.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+            Logs.hold(this);
         } else {
             ticker = null;
         }
@@ -74,8 +77,44 @@ final class Progress implements BootListener, AutoCloseable {
         }
     }
 
-    private synchronized void tick() {
+    synchronized void tick() {
         print(System.nanoTime());
+    }
+
+    @Override
+    public synchronized void printAbove(Runnable print) {
+        if (!lineOpen) {
+            print.run();
+            return;
+        }
+        out.print("\r\u001b[K");
+        out.flush();
+        print.run();
+        print(System.nanoTime());
+    }
+
+    /** The line for Ctrl-C, from what this progress has counted so far. */
+    synchronized String interrupted(Path results, Path diagnostics) {
+        return interrupted(prefix, done, total, hangs, results, hangs > 0 ? diagnostics : null);
+    }
+
+    /**
+     * {@code boot-loop: interrupted after 2 of 6 boots, 0 hangs; results in r.jsonl}: what a loop
+     * stopped by Ctrl-C got done and where it is. {@code results} and {@code diagnostics} may be null.
+     */
+    static String interrupted(String prefix, int done, int total, int hangs, Path results, Path diagnostics) {
+        StringBuilder b = new StringBuilder(prefix).append("interrupted after ").append(done).append(" of ")
+                .append(total).append(" boots, ").append(hangs).append(hangs == 1 ? " hang" : " hangs");
+        if (results != null) {
+            b.append("; results in ").append(results);
+        }
+        if (diagnostics != null) {
+            b.append("; diagnostics in ").append(diagnostics);
+        }
+        if (results == null && diagnostics == null) {
+            b.append("; nothing kept (--results FILE keeps one line per boot)");
+        }
+        return b.toString();
     }
 
     private void print(long now) {
@@ -104,6 +143,7 @@ final class Progress implements BootListener, AutoCloseable {
         if (ticker != null) {
             ticker.shutdownNow();
         }
+        Logs.release(this);
         if (lineOpen) {
             out.println();
             out.flush();

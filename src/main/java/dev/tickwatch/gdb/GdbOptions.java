@@ -1,7 +1,6 @@
 package dev.tickwatch.gdb;
 
 import dev.tickwatch.gdb.codec.RspDecoder;
-import dev.tickwatch.qmp.QmpClient;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.BiConsumer;
@@ -14,13 +13,13 @@ import java.util.function.BiConsumer;
  *                         RSP replies carry no id and a late one would answer the next request
  * @param maxPacketLength  largest decoded packet accepted from the stub, in bytes
  * @param readWindow       {@code m} requests in flight at once during a memory read (1: no pipelining)
- * @param qmp              QMP client of the same VM, for status checks and the {@code cont}
- *                         fallback when the stub connection is lost while we hold the VM paused; or null
+ * @param fallbackResume   resumes the VM another way (QMP {@code cont}) when the stub connection is
+ *                         lost while we hold the VM paused; or null (the VM then stays paused, with a warning)
  * @param shutdownHook     whether a JVM shutdown hook resumes a VM this client paused
  * @param transcript       receives (direction, frame) for every frame, "S" from the stub, "C" to it; or null
  */
 public record GdbOptions(Duration connectTimeout, Duration requestTimeout, int maxPacketLength,
-        int readWindow, QmpClient qmp, boolean shutdownHook, BiConsumer<String, String> transcript) {
+        int readWindow, VmResumer fallbackResume, boolean shutdownHook, BiConsumer<String, String> transcript) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
@@ -57,7 +56,7 @@ public record GdbOptions(Duration connectTimeout, Duration requestTimeout, int m
         b.requestTimeout = requestTimeout;
         b.maxPacketLength = maxPacketLength;
         b.readWindow = readWindow;
-        b.qmp = qmp;
+        b.fallbackResume = fallbackResume;
         b.shutdownHook = shutdownHook;
         b.transcript = transcript;
         return b;
@@ -68,7 +67,7 @@ public record GdbOptions(Duration connectTimeout, Duration requestTimeout, int m
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int maxPacketLength = RspDecoder.DEFAULT_MAX_PACKET_LENGTH;
         private int readWindow = DEFAULT_READ_WINDOW;
-        private QmpClient qmp;
+        private VmResumer fallbackResume;
         private boolean shutdownHook = true;
         private BiConsumer<String, String> transcript;
 
@@ -95,8 +94,8 @@ public record GdbOptions(Duration connectTimeout, Duration requestTimeout, int m
             return this;
         }
 
-        public Builder qmp(QmpClient q) {
-            this.qmp = q;
+        public Builder fallbackResume(VmResumer r) {
+            this.fallbackResume = r;
             return this;
         }
 
@@ -111,7 +110,7 @@ public record GdbOptions(Duration connectTimeout, Duration requestTimeout, int m
         }
 
         public GdbOptions build() {
-            return new GdbOptions(connectTimeout, requestTimeout, maxPacketLength, readWindow, qmp,
+            return new GdbOptions(connectTimeout, requestTimeout, maxPacketLength, readWindow, fallbackResume,
                     shutdownHook, transcript);
         }
     }

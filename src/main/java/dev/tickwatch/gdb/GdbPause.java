@@ -7,12 +7,12 @@ package dev.tickwatch.gdb;
  */
 public final class GdbPause implements AutoCloseable {
 
-    private final GdbClient client;
+    private final GdbPauseGuard guard;
     private final boolean ours;
     private boolean closed;
 
-    GdbPause(GdbClient client, boolean ours) {
-        this.client = client;
+    GdbPause(GdbPauseGuard guard, boolean ours) {
+        this.guard = guard;
         this.ours = ours;
     }
 
@@ -29,6 +29,6 @@ public final class GdbPause implements AutoCloseable {
             }
             closed = true;
         }
-        client.release(this);
+        guard.release(this);
     }
 }

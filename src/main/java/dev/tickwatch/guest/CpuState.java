@@ -2,6 +2,7 @@ package dev.tickwatch.guest;
 
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.hmp.CpuRegisters;
+import dev.tickwatch.qmp.hmp.Hmp;
 import dev.tickwatch.qmp.hmp.LapicState;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,10 +23,11 @@ public record CpuState(CpuRegisters registers, String ripSymbol, LapicState lapi
     /** Reads every vCPU; {@code kernel} (may be null) names the RIPs. */
     public static List<CpuState> read(QmpClient qmp, GuestKernel kernel) {
         List<CpuState> out = new ArrayList<>();
-        for (CpuRegisters r : CpuRegisters.parseAll(qmp.hmp("info registers -a"))) {
+        Hmp hmp = new Hmp(qmp);
+        for (CpuRegisters r : hmp.registers()) {
             LapicState lapic = null;
             try {
-                lapic = LapicState.parse(qmp.hmp("info lapic " + r.cpu()));
+                lapic = hmp.lapic(r.cpu());
             } catch (dev.tickwatch.ProtocolException e) {
                 // Before the APIC is set up there is nothing to parse; null says so.
             }

@@ -12,8 +12,10 @@ import dev.tickwatch.guest.sym.Image;
 import dev.tickwatch.guest.sym.Kallsyms;
 import dev.tickwatch.guest.sym.KernelImage;
 import dev.tickwatch.guest.sym.SymbolOffset;
+import dev.tickwatch.guest.sym.SymbolTable;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.hmp.CpuRegisters;
+import dev.tickwatch.qmp.hmp.Hmp;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -28,7 +30,11 @@ import java.util.Set;
  * memory, without pausing the guest unless the memory backend itself pauses.
  *
  * <p>What is missing degrades, it does not guess: without BTF, symbol lookups still work and
- * struct readings throw {@link GuestLayoutException} naming the missing piece.
+ * struct readings throw {@link GuestLayoutException} naming the missing piece; without data symbols
+ * (a kallsyms built without KALLSYMS_ALL) text symbols still name RIPs, and the per-CPU offsets are
+ * only looked for when a per-CPU reading needs them. The developer's vmlinux or System.map
+ * ({@link KernelFiles}) supplies what the memory lacks, slid to the running kernel and checked
+ * against it.
  */
 public final class GuestKernel implements AutoCloseable {
 
@@ -44,10 +50,13 @@ public final class GuestKernel implements AutoCloseable {
     private final GuestMemory memory;
     private final List<String> passedOver;
     private final KernelImage.Range image;
-    private final Kallsyms symbols;
+    private final SymbolTable symbols;
     private final Btf btf;
     private final String btfProblem;
-    private final long[] perCpuOffsets;
+    private final String typesFrom;
+    private final int cpuCount;
+    /** Read on first use: a text-only kallsyms has no __per_cpu_offset, and most readings need none. */
+    private volatile long[] perCpuOffsets;
     private final String version;
     private final Timings timings;
     private final Modules modules;
@@ -57,7 +66,8 @@ public final class GuestKernel implements AutoCloseable {
     }
 
     private GuestKernel(QmpClient qmp, GuestMemory memory, List<String> passedOver, KernelImage.Range image,
-            Kallsyms symbols, Btf btf, String btfProblem, long[] perCpuOffsets, String version, Timings timings) {
+            SymbolTable symbols, Btf btf, String btfProblem, String typesFrom, int cpuCount, String version,
+            Timings timings) {
         this.qmp = qmp;
         this.memory = memory;
         this.passedOver = passedOver;
@@ -65,7 +75,8 @@ public final class GuestKernel implements AutoCloseable {
         this.symbols = symbols;
         this.btf = btf;
         this.btfProblem = btfProblem;
-        this.perCpuOffsets = perCpuOffsets;
+        this.typesFrom = typesFrom;
+        this.cpuCount = cpuCount;
         this.version = version;
         this.timings = timings;
         this.modules = new Modules(this);
@@ -73,64 +84,100 @@ public final class GuestKernel implements AutoCloseable {
 
     /** Attaches with the fastest non-pausing memory backend. */
     public static GuestKernel attach(QmpClient qmp) {
-        return attach(qmp, null);
+        return attach(qmp, null, KernelFiles.NONE);
     }
 
     /** Attaches reading memory through {@code backend} only (null: the fastest that works). */
     public static GuestKernel attach(QmpClient qmp, GuestMemory.Backend backend) {
+        return attach(qmp, backend, KernelFiles.NONE);
+    }
+
+    /**
+     * Attaches reading memory through {@code backend} (null: the fastest that works), with
+     * symbols and types from {@code files} when given.
+     *
+     * @throws KernelMismatchException when the files are of another build than the running kernel
+     */
+    public static GuestKernel attach(QmpClient qmp, GuestMemory.Backend backend, KernelFiles files) {
         long t0 = System.nanoTime();
-        List<CpuRegisters> cpus = CpuRegisters.parseAll(qmp.hmp("info registers -a"));
+        List<CpuRegisters> cpus = new Hmp(qmp).registers();
         MemoryBackends.Choice choice = MemoryBackends.open(qmp, cpus, backend);
-        return attach(qmp, choice.memory(), choice.passedOver(), cpus, t0);
+        return attach(qmp, choice.memory(), choice.passedOver(), cpus, files, t0);
     }
 
     /** Attaches over a memory backend the caller opened (e.g. the gdbstub's). */
     public static GuestKernel attach(QmpClient qmp, GuestMemory memory, List<CpuRegisters> cpus) {
-        return attach(qmp, memory, List.of(), cpus, System.nanoTime());
+        return attach(qmp, memory, List.of(), cpus, KernelFiles.NONE, System.nanoTime());
+    }
+
+    /** Like {@link #attach(QmpClient, GuestMemory, List)}, with the developer's files. */
+    public static GuestKernel attach(QmpClient qmp, GuestMemory memory, List<CpuRegisters> cpus, KernelFiles files) {
+        return attach(qmp, memory, List.of(), cpus, files, System.nanoTime());
     }
 
     private static GuestKernel attach(QmpClient qmp, GuestMemory memory, List<String> passedOver,
-            List<CpuRegisters> cpus, long t0) {
+            List<CpuRegisters> cpus, KernelFiles files, long t0) {
         try {
             long t1 = System.nanoTime();
             KernelImage.Range range = KernelImage.locate(memory, cpus);
             long t2 = System.nanoTime();
             Image img = Image.of(memory, range.start(), range.length());
-            Build known = Build.recognise(memory, range);
-            if (known != null && liveCheck(known.symbols().slide(range.start() - known.imageStart()), memory, cpus) != null) {
-                known = null;
+            SymbolTable symbols;
+            Btf btf = null;
+            String btfProblem = null;
+            String typesFrom = null;
+            Build known = null;
+            KernelFiles.Loaded loaded = null;
+            if (files != null && !files.isEmpty()) {
+                loaded = files.load();
+                symbols = files.place(loaded, memory, cpus, range, img);
+                btf = loaded.btf();
+                typesFrom = loaded.typesFrom();
+            } else {
+                known = Build.recognise(memory, range);
+                if (known != null && liveCheck(known.symbols().slide(range.start() - known.imageStart()), memory, cpus) != null) {
+                    known = null;
+                }
+                symbols = known != null ? known.symbols().slide(range.start() - known.imageStart())
+                        : Kallsyms.find(img, k -> liveCheck(k, memory, cpus));
             }
-            Kallsyms symbols = known != null ? known.symbols().slide(range.start() - known.imageStart())
-                    : Kallsyms.find(img, k -> liveCheck(k, memory, cpus));
             long t3 = System.nanoTime();
             if (memory instanceof ProcMemory proc) {
                 // A vCPU's CR3 belongs to whatever process ran last; the kernel's own root outlives it.
                 boolean la57 = cpus.stream().anyMatch(c -> (c.cr4() & (1L << 12)) != 0);
                 symbols.addressOf("init_top_pgt").ifPresent(pgd -> proc.usePageTableRoot(proc.translate(pgd), la57));
             }
-            Btf btf = known != null ? known.btf() : null;
-            String btfProblem = known != null ? known.btfProblem() : null;
-            if (known == null) {
+            if (known != null) {
+                btf = known.btf();
+                btfProblem = known.btfProblem();
+                typesFrom = known.typesFrom();
+            } else if (btf == null) {
                 try {
-                    btf = loadBtf(memory, symbols, img);
+                    BtfFound found = loadBtf(memory, symbols, img);
+                    btf = found.btf();
+                    typesFrom = found.from();
                 } catch (TickwatchException e) {
-                    btfProblem = e.getMessage();
+                    btfProblem = loaded != null && loaded.noTypes() != null ? loaded.noTypes() + "; " + e.getMessage()
+                            : e.getMessage();
                 }
             }
             long t4 = System.nanoTime();
-            int n = cpus.size();
-            long[] offsets = new long[n];
-            long base = symbols.require("__per_cpu_offset");
-            for (int i = 0; i < n; i++) {
-                offsets[i] = memory.readLong(base + 8L * i);
+            Optional<Long> bannerAt = symbols.addressOf("linux_banner");
+            if (bannerAt.isEmpty() && known != null) {
+                bannerAt = Optional.of(known.bannerOffset() + range.start());
+            } else if (bannerAt.isEmpty()) {
+                bannerAt = KernelImage.banner(img);
             }
-            String version = symbols.addressOf("linux_banner").map(a -> memory.readCString(a, 256).strip()).orElse("?");
-            if (known == null && !version.equals("?")) {
-                Build.remember(new Build(version, range.start(), memory.read(symbols.tokenTableAddress(), 2048), symbols,
-                        btf, btfProblem));
+            String version = bannerAt.map(a -> KernelFiles.banner(memory, a)).orElse(null);
+            if (version == null) {
+                version = "?";
+            } else if (known == null && loaded == null && symbols instanceof Kallsyms k) {
+                Build.remember(new Build(version, range.start(), bannerAt.get() - range.start(),
+                        memory.read(k.tokenTableAddress(), 2048), k, btf, btfProblem, typesFrom));
             }
             Timings timings = new Timings(ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4), ms(t0, System.nanoTime()));
-            return new GuestKernel(qmp, memory, passedOver, range, symbols, btf, btfProblem, offsets, version, timings);
+            return new GuestKernel(qmp, memory, passedOver, range, symbols, btf, btfProblem, typesFrom, cpus.size(),
+                    version, timings);
         } catch (RuntimeException e) {
             memory.close();
             throw e;
@@ -143,7 +190,8 @@ public final class GuestKernel implements AutoCloseable {
      * the same build when its banner, at the same distance from the image start, reads the same;
      * KASLR only slides the addresses.
      */
-    private record Build(String banner, long imageStart, byte[] tokens, Kallsyms symbols, Btf btf, String btfProblem) {
+    private record Build(String banner, long imageStart, long bannerOffset, byte[] tokens, Kallsyms symbols, Btf btf,
+            String btfProblem, String typesFrom) {
         private static final java.util.List<Build> KNOWN = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         static void remember(Build b) {
@@ -154,11 +202,7 @@ public final class GuestKernel implements AutoCloseable {
 
         static Build recognise(GuestMemory memory, KernelImage.Range range) {
             for (Build b : KNOWN) {
-                Optional<Long> at = b.symbols.addressOf("linux_banner");
-                if (at.isEmpty()) {
-                    continue;
-                }
-                long here = at.get() - b.imageStart + range.start();
+                long here = b.bannerOffset + range.start();
                 try {
                     // The banner names the build; the token table (its bytes depend on every symbol
                     // name) guards against two builds that print the same banner.
@@ -184,7 +228,7 @@ public final class GuestKernel implements AutoCloseable {
      * where they put it, and the IDT's divide-error gate points where they put
      * {@code asm_exc_divide_error}. Null when they do; else what is wrong.
      */
-    static String liveCheck(Kallsyms k, GuestMemory memory, List<CpuRegisters> cpus) {
+    static String liveCheck(SymbolTable k, GuestMemory memory, List<CpuRegisters> cpus) {
         Optional<Long> banner = k.addressOf("linux_banner");
         if (banner.isPresent()) {
             try {
@@ -208,18 +252,22 @@ public final class GuestKernel implements AutoCloseable {
         return null;
     }
 
-    /** BTF between __start_BTF and __stop_BTF when kallsyms lists them, else searched for in the image. */
-    private static Btf loadBtf(GuestMemory memory, Kallsyms symbols, Image img) {
+    private record BtfFound(Btf btf, String from) {
+    }
+
+    /** BTF between __start_BTF and __stop_BTF when the symbols list them, else searched for in the image. */
+    private static BtfFound loadBtf(GuestMemory memory, SymbolTable symbols, Image img) {
         Optional<Long> start = symbols.addressOf("__start_BTF");
         Optional<Long> stop = symbols.addressOf("__stop_BTF");
         if (start.isPresent() && stop.isPresent() && stop.get() - start.get() > 0 && stop.get() - start.get() < (256 << 20)) {
-            return Btf.parse(memory.read(start.get(), (int) (stop.get() - start.get())));
+            return new BtfFound(Btf.parse(memory.read(start.get(), (int) (stop.get() - start.get()))),
+                    "guest memory (__start_BTF..__stop_BTF)");
         }
         byte[] all = img.bytes(img.base(), img.length());
         BtfLocation at = Btf.find(all).orElseThrow(() -> new GuestLayoutException(
                 "no BTF in the kernel image (CONFIG_DEBUG_INFO_BTF off?): struct readings (timers, tasks) are"
                         + " unavailable; symbols, registers and LAPIC state still work"));
-        return Btf.parse(at.bytes(all));
+        return new BtfFound(Btf.parse(at.bytes(all)), "guest memory (found in the kernel image)");
     }
 
     public GuestMemory memory() {
@@ -239,8 +287,19 @@ public final class GuestKernel implements AutoCloseable {
         return image;
     }
 
-    public Kallsyms symbols() {
+    /** The symbols in use: kallsyms from guest memory, or the developer's vmlinux or System.map. */
+    public SymbolTable symbols() {
         return symbols;
+    }
+
+    /** Where the BTF came from (guest memory, the vmlinux's .BTF section, its DWARF through pahole); null without BTF. */
+    public String typesFrom() {
+        return typesFrom;
+    }
+
+    /** Why there is no BTF; null when there is. */
+    public String btfProblem() {
+        return btfProblem;
     }
 
     /** The kernel's BTF, or a {@link GuestLayoutException} saying why there is none. */
@@ -264,7 +323,7 @@ public final class GuestKernel implements AutoCloseable {
     }
 
     public int cpuCount() {
-        return perCpuOffsets.length;
+        return cpuCount;
     }
 
     public Modules modules() {
@@ -273,11 +332,41 @@ public final class GuestKernel implements AutoCloseable {
 
     /** The address of per-CPU variable {@code symbol} on {@code cpu}. */
     public long perCpu(String symbol, int cpu) {
-        return symbols.require(symbol) + perCpuOffsets[cpu];
+        return dataSymbol(symbol) + perCpuOffset(cpu);
     }
 
+    /** __per_cpu_offset[cpu], read from guest memory on first use. */
     public long perCpuOffset(int cpu) {
-        return perCpuOffsets[cpu];
+        long[] offsets = perCpuOffsets;
+        if (offsets == null) {
+            long base = dataSymbol("__per_cpu_offset");
+            offsets = new long[cpuCount];
+            for (int i = 0; i < cpuCount; i++) {
+                offsets[i] = memory.readLong(base + 8L * i);
+            }
+            // Until setup_per_cpu_areas() every entry holds the same boot value: ask again later.
+            if (cpuCount == 1 || java.util.Arrays.stream(offsets).distinct().count() > 1) {
+                perCpuOffsets = offsets;
+            }
+        }
+        return offsets[cpu];
+    }
+
+    /**
+     * The address of data symbol {@code name}; missing, a {@link GuestLayoutException} that says
+     * why ("jiffies_64: not readable (kallsyms has no data symbols: ...)").
+     */
+    public long dataSymbol(String name) {
+        return dataSymbol(name, name);
+    }
+
+    private long dataSymbol(String reading, String name) {
+        Optional<Long> a = symbols.addressOf(name);
+        if (a.isPresent()) {
+            return a.get();
+        }
+        throw new GuestLayoutException(reading + ": not readable (" + (symbols.hasDataSymbols()
+                ? "no symbol '" + name + "' in " + symbols.source() : symbols.textOnly()) + ")");
     }
 
     /** Reads struct {@code struct} at {@code address} whole. */
@@ -304,7 +393,7 @@ public final class GuestKernel implements AutoCloseable {
     }
 
     public long jiffies() {
-        return memory.readLong(symbols.require("jiffies_64"));
+        return memory.readLong(dataSymbol("jiffies", "jiffies_64"));
     }
 
     /** An address as the kernel's %pS would print it, module-aware; hex when nothing contains it. */
@@ -330,8 +419,13 @@ public final class GuestKernel implements AutoCloseable {
         int hz = symbols.addressOf("tick_nsec").map(memory::readLong).map(ns -> ns > 0 ? (int) Math.round(1e9 / ns) : 0)
                 .orElse(0);
         List<CpuTimers> cpus = new ArrayList<>();
-        for (int cpu = 0; cpu < cpuCount(); cpu++) {
-            cpus.add(cpuTimers(cpu, unavailable));
+        if (btf == null) {
+            // Untyped readings (jiffies, the global tick) stand; the per-CPU structs need types.
+            unavailable.add("per-CPU timers (" + btfProblem + ")");
+        } else {
+            for (int cpu = 0; cpu < cpuCount(); cpu++) {
+                cpus.add(cpuTimers(cpu, unavailable));
+            }
         }
         return new TimerView(host, jiffies, doTimer, nextPeriod, lastUpdate, hz, cpus,
                 List.copyOf(new java.util.LinkedHashSet<>(unavailable)));
@@ -356,8 +450,10 @@ public final class GuestKernel implements AutoCloseable {
         }
         return new CpuTimers(cpu, irq.get("apic_timer_irqs"), hr.get("expires_next"), hr.get("nr_events"),
                 optional(hr.find("hres_active"), "hrtimer_cpu_base.hres_active", unavailable).map(v -> v != 0).orElse(null),
-                optional(ts.find("tick_stopped"), "tick_sched.tick_stopped", unavailable).map(v -> v != 0).orElse(null),
-                optional(ts.find("idle_active"), "tick_sched.idle_active", unavailable).map(v -> v != 0).orElse(null),
+                optional(FlagWord.TICK_SCHED.bit(ts, "tick_stopped", "TS_FLAG_STOPPED"), "tick_sched.tick_stopped",
+                        unavailable).orElse(null),
+                optional(FlagWord.TICK_SCHED.bit(ts, "idle_active", "TS_FLAG_IDLE_ACTIVE"), "tick_sched.idle_active",
+                        unavailable).orElse(null),
                 optional(ts.find("next_tick"), "tick_sched.next_tick", unavailable).orElse(null),
                 optional(ts.find("idle_jiffies"), "tick_sched.idle_jiffies", unavailable).orElse(null),
                 optional(ts.find("idle_calls"), "tick_sched.idle_calls", unavailable).orElse(null),
@@ -402,7 +498,7 @@ public final class GuestKernel implements AutoCloseable {
     public List<TaskInfo> tasks() {
         List<String> fields = List.of("pid", "comm", "__state", "state", "exit_state", "flags", "nvcsw", "nivcsw",
                 "tasks", "thread_group", "sched_info.last_arrival", "thread_info.cpu", "cpu");
-        long initTask = symbols.require("init_task");
+        long initTask = dataSymbol("init_task");
         long tasksOffset = btf().field("task_struct", "tasks").offset();
         Optional<Long> threadGroupOffset = btf().findField("task_struct", "thread_group").map(f -> (long) f.offset());
         long now = runQueueClock();

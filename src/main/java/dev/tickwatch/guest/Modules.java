@@ -24,28 +24,54 @@ public final class Modules {
         this.kernel = kernel;
     }
 
-    /** One module's core (text) mapping. */
-    public record Module(String name, long address, long base, long size) {
+    /**
+     * One module's core (text) mapping, and its init text while its init function runs (an
+     * insmod stuck in module_init is there; 0 and 0 once init is done and freed, or when unknown).
+     */
+    public record Module(String name, long address, long base, long size, long initBase, long initSize) {
+        public Module(String name, long address, long base, long size) {
+            this(name, address, base, size, 0, 0);
+        }
+
         public boolean contains(long a) {
-            return Long.compareUnsigned(a, base) >= 0 && Long.compareUnsigned(a, base + size) < 0;
+            return in(a, base, size) || (initSize > 0 && in(a, initBase, initSize));
+        }
+
+        private static boolean in(long a, long from, long length) {
+            return Long.compareUnsigned(a, from) >= 0 && Long.compareUnsigned(a, from + length) < 0;
         }
     }
+
+    /** mod_mem_type's MOD_INIT_TEXT (include/linux/module.h, 6.4+) when BTF lacks the enum. */
+    private static final int MOD_INIT_TEXT = 4;
 
     /** The loaded modules, newest first (the kernel's list order). */
     public List<Module> list() {
         Btf btf = kernel.btf();
         long head = kernel.symbols().require("modules");
         long listOffset = btf.field("module", "list").offset();
-        String baseField = btf.findField("module", "core_layout.base").isPresent() ? "core_layout" : "mem[0]";
+        boolean layouts = btf.findField("module", "core_layout.base").isPresent();
+        String baseField = layouts ? "core_layout" : "mem[0]";
+        // Before 6.4 init text leads init_layout; from 6.4 it is mem[MOD_INIT_TEXT].
+        String initField = layouts ? "init_layout" : "mem[" + initTextIndex(btf) + "]";
+        boolean hasInit = btf.findField("module", initField + ".base").isPresent();
+        List<String> fields = hasInit
+                ? List.of("name", baseField + ".base", baseField + ".size", initField + ".base", initField + ".size")
+                : List.of("name", baseField + ".base", baseField + ".size");
         List<Module> out = new ArrayList<>();
         long next = kernel.memory().readLong(head);
         while (next != head && out.size() < 4096) {
             long module = next - listOffset;
-            StructView m = kernel.structSpan("module", module, List.of("name", baseField + ".base", baseField + ".size"));
-            out.add(new Module(m.chars("name"), module, m.get(baseField + ".base"), m.get(baseField + ".size")));
+            StructView m = kernel.structSpan("module", module, fields);
+            out.add(new Module(m.chars("name"), module, m.get(baseField + ".base"), m.get(baseField + ".size"),
+                    hasInit ? m.get(initField + ".base") : 0, hasInit ? m.get(initField + ".size") : 0));
             next = kernel.memory().readLong(next);
         }
         return out;
+    }
+
+    private static int initTextIndex(Btf btf) {
+        return (int) btf.findConstant("MOD_INIT_TEXT").orElse(MOD_INIT_TEXT);
     }
 
     /** {@code sym+off/size [module]}, or {@code [module]+0xoff} when its symbols cannot be read. */
@@ -68,6 +94,16 @@ public final class Modules {
     }
 
     private Optional<String> symbolIn(Module m, long address) {
+        return lookup(m, address).map(s -> s.symbol().name() + "+0x" + Long.toHexString(s.offset())
+                + (s.size() > 0 ? "/0x" + Long.toHexString(s.size()) : "") + " [" + m.name() + "]");
+    }
+
+    /**
+     * The function or object of module {@code m} containing {@code address}, from the module's own
+     * kallsyms: the nearest STT_FUNC or STT_OBJECT at or below it (size 0 when the symbol has none).
+     * Empty when the module's symbols cannot be read.
+     */
+    public Optional<dev.tickwatch.guest.sym.SymbolOffset> lookup(Module m, long address) {
         try {
             Btf btf = kernel.btf();
             long kallsyms = kernel.memory().readLong(m.address() + btf.field("module", "kallsyms").offset());
@@ -98,8 +134,8 @@ public final class Modules {
                 return Optional.empty();
             }
             String name = kernel.memory().readCString(strtab + bestName, 128);
-            String size = bestSize > 0 ? "/0x" + Long.toHexString(bestSize) : "";
-            return Optional.of(name + "+0x" + Long.toHexString(address - bestValue) + size + " [" + m.name() + "]");
+            return Optional.of(new dev.tickwatch.guest.sym.SymbolOffset(
+                    new dev.tickwatch.guest.sym.Symbol(bestValue, 't', name, m.name()), address - bestValue, bestSize));
         } catch (TickwatchException e) {
             return Optional.empty();
         }

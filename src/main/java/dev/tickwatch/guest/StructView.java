@@ -27,6 +27,10 @@ public final class StructView {
         this.from = from;
     }
 
+    Btf btf() {
+        return btf;
+    }
+
     public long address() {
         return address;
     }

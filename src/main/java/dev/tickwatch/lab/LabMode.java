@@ -21,7 +21,18 @@ public enum LabMode {
     /** One CPU loops in the kernel with preemption off, IRQs on. */
     SOFT_LOCKUP,
     /** panic(). */
-    PANIC;
+    PANIC,
+    /**
+     * With probability {@code p_permille}/1000, drawn in the guest at insmod, a
+     * {@link #TIMER_STALL_LOST} hang; otherwise the boot goes on to its done line and powers off.
+     * The lab guest for testing a bisection ({@link Lab#flakyArg}).
+     */
+    FLAKY;
+
+    /** Whether the lab guest still boots to its end when the mode does not hang (only {@link #FLAKY} may not). */
+    public boolean mayPass() {
+        return this == HEALTHY || this == FLAKY;
+    }
 
     /** The name used on the command line and as the module's {@code mode=}: {@code timer-stall-lost}. */
     public String label() {

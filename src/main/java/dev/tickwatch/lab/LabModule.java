@@ -1,7 +1,7 @@
 package dev.tickwatch.lab;
 
 import dev.tickwatch.TickwatchException;
-import dev.tickwatch.boot.KernelCache;
+import dev.tickwatch.qemu.KernelCache;
 import dev.tickwatch.util.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;

@@ -15,6 +15,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -45,8 +46,20 @@ public final class Transports {
      */
     public static Channel connect(Endpoint endpoint, ChannelInitializer<Channel> initializer,
             Duration connectTimeout) {
-        if (endpoint instanceof Endpoint.Unix unix && !Files.exists(unix.path())) {
-            throw new ConnectionException("cannot connect to " + endpoint + ": no such socket");
+        return connect(endpoint, initializer, connectTimeout, null);
+    }
+
+    /**
+     * The same; a refused connection's message ends with {@code serverHint}, the question that
+     * helps (e.g. "is QEMU running with -qmp ...,server=on?"), when not null.
+     */
+    public static Channel connect(Endpoint endpoint, ChannelInitializer<Channel> initializer,
+            Duration connectTimeout, String serverHint) {
+        if (endpoint instanceof Endpoint.Unix unix) {
+            String notSocket = notASocket(unix.path());
+            if (notSocket != null) {
+                throw new ConnectionException("cannot connect to " + endpoint + ": " + notSocket);
+            }
         }
         Bootstrap b = new Bootstrap().group(group()).handler(initializer)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
@@ -66,15 +79,42 @@ public final class Transports {
                     + connectTimeout.toMillis() + " ms");
         }
         if (!f.isSuccess()) {
-            throw new ConnectionException("cannot connect to " + endpoint + ": " + reason(f.cause()), f.cause());
+            throw new ConnectionException("cannot connect to " + endpoint + ": " + reason(endpoint, f.cause(), serverHint),
+                    f.cause());
         }
         return f.channel();
     }
 
-    private static String reason(Throwable t) {
-        if (t instanceof ConnectException && t.getMessage() != null) {
-            return t.getMessage().replaceFirst("^.*: ", "");
+    /** Why {@code path} cannot be a listening socket, or null if it may be one. */
+    private static String notASocket(Path path) {
+        if (!Files.exists(path)) {
+            return "no such socket";
         }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        if (Files.isDirectory(path)) {
+            return "is a folder, not a socket";
+        }
+        if (Files.isRegularFile(path)) {
+            return "is a regular file, not a socket";
+        }
+        return null;
+    }
+
+    private static String reason(Endpoint endpoint, Throwable t, String serverHint) {
+        String hint = serverHint == null ? "" : ": " + serverHint;
+        String m = t.getMessage();
+        if (t instanceof ConnectException && m != null && m.toLowerCase(java.util.Locale.ROOT).contains("refused")) {
+            // A unix socket nobody listens on is what a QEMU that went away leaves behind.
+            return endpoint instanceof Endpoint.Unix
+                    ? "connection refused: nothing listens on the socket" + (serverHint == null ? " (QEMU gone?)"
+                            : "; " + serverHint)
+                    : "connection refused" + hint;
+        }
+        if (t instanceof java.net.UnknownHostException) {
+            return "unknown host";
+        }
+        if (t instanceof ConnectException && m != null) {
+            return m.replaceFirst("^.*: ", "");
+        }
+        return m != null ? m : t.getClass().getSimpleName();
     }
 }

@@ -2,16 +2,29 @@ package dev.tickwatch.probe;
 
 import dev.tickwatch.ConnectionException;
 import dev.tickwatch.TickwatchException;
-import dev.tickwatch.boot.Console;
-import dev.tickwatch.boot.Milestone;
 import dev.tickwatch.guest.CpuTimers;
 import dev.tickwatch.guest.GuestKernel;
+import dev.tickwatch.guest.GuestLayoutException;
+import dev.tickwatch.guest.log.KernelLog;
+import dev.tickwatch.guest.log.KernelReports;
+import dev.tickwatch.guest.log.LogJson;
+import dev.tickwatch.guest.log.LogRead;
+import dev.tickwatch.guest.log.PrintkRing;
+import dev.tickwatch.guest.KernelMismatchException;
+import dev.tickwatch.guest.StructView;
+import dev.tickwatch.guest.btf.Btf;
+import dev.tickwatch.guest.btf.BtfComposite;
+import dev.tickwatch.guest.btf.BtfKind;
 import dev.tickwatch.guest.TaskInfo;
 import dev.tickwatch.guest.TimerView;
+import dev.tickwatch.guest.locks.LockGraph;
+import dev.tickwatch.guest.locks.LockReader;
+import dev.tickwatch.guest.locks.LockWait;
+import dev.tickwatch.guest.locks.TaskWait;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.QmpCpu;
 import dev.tickwatch.qmp.hmp.CpuRegisters;
-import dev.tickwatch.qmp.hmp.LapicState;
+import dev.tickwatch.qmp.hmp.Hmp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +33,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Takes {@link Sample}s of one guest, cheapest sources first (ARCHITECTURE.md, "Sources of
@@ -33,19 +48,30 @@ public final class Probe implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Probe.class.getName());
 
     private final QmpClient qmp;
+    private final Hmp hmp;
     private final Console console;
     private final ProbeOptions options;
     private GuestKernel kernel;
     /** False when the caller handed us an attached kernel: it outlives this probe. */
     private final boolean ownsKernel;
     private String kernelProblem = "not attached yet";
+    private KernelMismatchException mismatch;
     private long nextAttachNs;
     private long nextTasksNs;
+    /** The last lock reading showed a cycle the one before did not: read again at once. */
+    private boolean confirmCycles;
+    /** The kernel log, found once attached; null until then or while it cannot be read. */
+    private PrintkRing log;
+    private long logNextSeq = -1;
+    private String logProblem;
+    private List<KernelSample.LockCycle> lastCycles = List.of();
     private long consoleBytes;
+    private long lastJiffies = Long.MIN_VALUE;
     private Milestone milestone;
     private boolean panic;
     private final StringBuilder consoleTail = new StringBuilder();
     private final Map<Integer, Long> threadIds = new HashMap<>();
+    private final SchedStats schedStats = new SchedStats();
     private final AutoCloseable statusEvents;
     private long qemuPid = -1;
     /** Set by QMP events that change the run state; query-status only runs when it is. */
@@ -78,6 +104,7 @@ public final class Probe implements AutoCloseable {
             this.kernelProblem = null;
         }
         this.qmp = qmp;
+        this.hmp = new Hmp(qmp);
         this.console = console;
         this.options = options;
         // HMP and QMP commands take QEMU's big lock, which a TCG vCPU needs for every I/O access:
@@ -107,6 +134,9 @@ public final class Probe implements AutoCloseable {
 
     /** One sample. Throws {@link ConnectionException} when QEMU is gone. */
     public Sample sample() {
+        if (mismatch != null) {
+            throw mismatch;
+        }
         long t = System.nanoTime();
         long wall = System.currentTimeMillis();
         List<String> sources = new ArrayList<>();
@@ -134,7 +164,8 @@ public final class Probe implements AutoCloseable {
         List<VcpuSample> cpus = readCpus(sources);
         KernelSample k = readKernel(t, cpus, sources);
         if (k == null && options.readKernel() && kernelProblem != null) {
-            sources.add("kernel: not readable: " + kernelProblem);
+            // Attached, a reading names itself ("jiffies: not readable (...)"); else the attach failed.
+            sources.add(kernel != null ? kernelProblem : "kernel: not readable: " + kernelProblem);
         }
         if (kernel != null) {
             List<VcpuSample> named = new ArrayList<>(cpus.size());
@@ -145,7 +176,7 @@ public final class Probe implements AutoCloseable {
             cpus = named;
         }
         return new Sample(t, wall, status, bytes, label(milestone), panic, List.copyOf(cpus), k, List.copyOf(sources),
-                qemuPid > 0 ? schedstat(qemuPid)[1] : -1);
+                qemuPid > 0 ? schedStats.read(qemuPid)[1] : -1);
     }
 
     private static String label(Milestone m) {
@@ -165,9 +196,8 @@ public final class Probe implements AutoCloseable {
             if (m != null && (milestone == null || m.ordinal() > milestone.ordinal())) {
                 milestone = m;
             }
-            panic |= consoleTail.indexOf("Kernel panic") >= 0;
-            // The kernel's last words before the ACPI power-off or reset write (kernel/reboot.c).
-            goingDown |= consoleTail.indexOf("reboot: Power down") >= 0 || consoleTail.indexOf("reboot: Restarting system") >= 0;
+            panic |= consoleTail.indexOf(ConsoleMarkers.KERNEL_PANIC) >= 0;
+            goingDown |= ConsoleMarkers.goingDown(consoleTail);
             if (consoleTail.length() > 256) {
                 consoleTail.delete(0, consoleTail.length() - 256);
             }
@@ -185,51 +215,35 @@ public final class Probe implements AutoCloseable {
             long pid = tid > 0 ? dev.tickwatch.guest.mem.ProcMemory.processOfThread(tid) : -1;
             qemuPid = pid > 0 && isQemu(pid) ? pid : -1;
         }
-        List<CpuRegisters> regs = CpuRegisters.parseAll(qmp.hmp("info registers -a"));
-        sources.add("registers: hmp info registers -a");
+        List<CpuRegisters> regs = hmp.registers();
+        sources.add("registers: hmp " + Hmp.INFO_REGISTERS);
         List<VcpuSample> out = new ArrayList<>();
         boolean lapicRead = false;
         // The LAPIC timer only matters when every vCPU sleeps (is anything armed to wake them?):
         // skip the per-CPU monitor round trips while any of them works.
         boolean allIdle = regs.stream().allMatch(CpuRegisters::halted);
         for (CpuRegisters r : regs) {
-            LapicState lapic = null;
+            LapicTimer lapic = null;
             if (allIdle) {
                 try {
-                    lapic = LapicState.parse(qmp.hmp("info lapic " + r.cpu()));
+                    lapic = LapicTimer.of(hmp.lapic(r.cpu()));
                     lapicRead = true;
                 } catch (dev.tickwatch.ProtocolException e) {
                     // No APIC state yet (firmware): null says so.
                 }
             }
             long tid = threadIds.getOrDefault(r.cpu(), -1L);
-            long[] sched = schedstat(tid);
+            long[] sched = schedStats.read(tid);
             out.add(new VcpuSample(r.cpu(), tid, sched[0], sched[1], r.rip(), null, r.interruptsEnabled(), r.halted(),
                     r.cpl(), r.longMode(), lapic));
         }
         if (lapicRead) {
-            sources.add("lapic: hmp info lapic N");
+            sources.add("lapic: hmp " + Hmp.INFO_LAPIC + " N");
         }
         if (!out.isEmpty() && out.get(0).threadCpuNs() >= 0) {
             sources.add("vcpu cpu time: /proc/TID/schedstat");
         }
         return out;
-    }
-
-    /**
-     * /proc/TID/schedstat: ns the thread ran on a CPU, and ns it waited runnable on a run queue;
-     * {-1, -1} when the thread is not on this host.
-     */
-    static long[] schedstat(long tid) {
-        if (tid <= 0) {
-            return new long[] {-1, -1};
-        }
-        try {
-            String[] f = Files.readString(Path.of("/proc", Long.toString(tid), "schedstat")).strip().split("\\s+");
-            return new long[] {Long.parseLong(f[0]), f.length > 1 ? Long.parseLong(f[1]) : -1};
-        } catch (IOException | NumberFormatException e) {
-            return new long[] {-1, -1};
-        }
     }
 
     private static boolean isQemu(long pid) {
@@ -250,8 +264,12 @@ public final class Probe implements AutoCloseable {
             }
             nextAttachNs = now + options.attachPeriod().toNanos();
             try {
-                kernel = GuestKernel.attach(qmp);
+                kernel = GuestKernel.attach(qmp, null, options.kernelFiles());
                 kernelProblem = null;
+            } catch (KernelMismatchException e) {
+                // The developer's vmlinux is of another build: reading with it would mislead. Stop.
+                mismatch = e;
+                throw e;
             } catch (TickwatchException e) {
                 kernelProblem = e.getMessage();
                 LOG.log(System.Logger.Level.DEBUG, "kernel not readable yet: {0}", e.getMessage());
@@ -267,21 +285,37 @@ public final class Probe implements AutoCloseable {
                         c.current() == null ? -1 : c.current().pid()));
             }
             List<KernelSample.BlockedTask> blocked = null;
-            if (now >= nextTasksNs) {
+            List<KernelSample.LockCycle> cycles = null;
+            // A cycle seen once is read again at the next sample, not a task period later: two
+            // readings that agree are what SLEEP_DEADLOCK waits for.
+            List<LogJson.Report> reports = List.of();
+            if (now >= nextTasksNs || confirmCycles) {
                 nextTasksNs = now + options.taskPeriod().toNanos();
-                blocked = new ArrayList<>();
-                for (TaskInfo task : kernel.tasks()) {
-                    if (task.uninterruptible()) {
-                        blocked.add(new KernelSample.BlockedTask(task.pid(), task.comm(),
-                                task.blockedForNs() == null ? -1 : task.blockedForNs() / 1e9));
-                    }
+                reports = newReports(sources);
+                List<TaskInfo> tasks = taskList(sources);
+                if (tasks != null) {
+                    blocked = blockedTasks(tasks);
+                    cycles = lockCycles(tasks, sources);
                 }
-                sources.add("tasks: task list from guest memory (" + kernel.memory().backend().label() + ")");
+                confirmCycles = cycles != null && !cycles.isEmpty() && !cycles.equals(lastCycles);
+                if (cycles != null) {
+                    lastCycles = cycles;
+                }
             }
-            sources.add("kernel: jiffies, per-CPU timers from guest memory (" + kernel.memory().backend().label() + ")");
+            if (kc.isEmpty()) {
+                // No types (a vmlinux without BTF or DWARF): jiffies and the global tick still count.
+                t.unavailable().forEach(u -> sources.add("kernel: not readable: " + u));
+                sources.add("kernel: jiffies from guest memory (" + kernel.memory().backend().label() + ")");
+            } else {
+                sources.add("kernel: jiffies, per-CPU timers from guest memory (" + kernel.memory().backend().label() + ")");
+            }
             kernelProblem = null;
+            // Jiffies that stood still since the last sample may be a stall: only then is the
+            // guest's frozen wall clock worth a read (it dates the onset; see KernelSample).
+            Long wallClock = t.jiffies() == lastJiffies ? frozenWallClockNs(sources) : null;
+            lastJiffies = t.jiffies();
             return new KernelSample(t.jiffies(), t.lastJiffiesUpdateNs(), t.tickDoTimerCpu(), t.hz(), List.copyOf(kc),
-                    blocked == null ? null : List.copyOf(blocked));
+                    blocked == null ? null : List.copyOf(blocked), wallClock, cycles, reports);
         } catch (TickwatchException e) {
             // Early boot: per-CPU areas not set up yet, or a list mid-update. Try again next sample.
             kernelProblem = e.getMessage();
@@ -289,8 +323,121 @@ public final class Probe implements AutoCloseable {
         }
     }
 
+    /**
+     * The kernel's own detectors' reports that reached its log since the last read (read with the
+     * task list: a quiet log costs a header and one descriptor read). The first read starts at the
+     * log's beginning: a soft lockup reported before the watch started is evidence too.
+     */
+    private List<LogJson.Report> newReports(List<String> sources) {
+        try {
+            if (log == null) {
+                log = KernelLog.of(kernel);
+                logProblem = null;
+            }
+            LogRead read = logNextSeq < 0 ? log.read() : log.read(logNextSeq);
+            logNextSeq = read.nextSeq();
+            sources.add("kernel log: printk ringbuffer from guest memory");
+            return KernelReports.in(read.records()).stream().map(LogJson.Report::of).toList();
+        } catch (TickwatchException e) {
+            // Not set up yet in early boot, or no data symbols: the other readings still count.
+            log = null;
+            logProblem = e.getMessage();
+            sources.add("kernel log: not readable (" + e.getMessage() + ")");
+            return List.of();
+        }
+    }
+
+    /** The task list, or null (named in {@code sources}) when it cannot be read: the timers still count. */
+    private List<TaskInfo> taskList(List<String> sources) {
+        try {
+            List<TaskInfo> tasks = kernel.tasks();
+            sources.add("tasks: task list from guest memory (" + kernel.memory().backend().label() + ")");
+            return tasks;
+        } catch (GuestLayoutException e) {
+            sources.add("tasks: not readable (" + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    /** D-state tasks. */
+    private static List<KernelSample.BlockedTask> blockedTasks(List<TaskInfo> tasks) {
+        List<KernelSample.BlockedTask> blocked = new ArrayList<>();
+        for (TaskInfo task : tasks) {
+            if (task.uninterruptible()) {
+                blocked.add(new KernelSample.BlockedTask(task.pid(), task.comm(),
+                        task.blockedForNs() == null ? -1 : task.blockedForNs() / 1e9));
+            }
+        }
+        return blocked;
+    }
+
+    /**
+     * The cycles of the wait-for graph ({@link LockReader}): empty without a blocked task (no graph
+     * is read then, so a healthy guest costs nothing more), null when the graph cannot be read.
+     */
+    private List<KernelSample.LockCycle> lockCycles(List<TaskInfo> tasks, List<String> sources) {
+        if (!LockReader.worthReading(tasks)) {
+            return List.of();
+        }
+        try {
+            LockGraph g = LockReader.of(kernel).read(tasks);
+            sources.add("locks: wait-for graph of " + g.tasks().size() + " blocked tasks from guest memory");
+            List<KernelSample.LockCycle> out = new ArrayList<>();
+            for (LockGraph.Cycle c : g.cycles()) {
+                List<KernelSample.LockEdge> edges = new ArrayList<>();
+                for (TaskWait m : c.members()) {
+                    LockWait w = m.waitsOn();
+                    edges.add(new KernelSample.LockEdge(m.pid(), m.comm(), w.kind().label(), w.address(), w.name(),
+                            w.ownerPid(), w.ownerComm()));
+                }
+                out.add(new KernelSample.LockCycle(List.copyOf(edges)));
+            }
+            return List.copyOf(out);
+        } catch (TickwatchException e) {
+            sources.add("locks: not readable (" + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    /**
+     * {@code tk_core.timekeeper}'s wall clock (xtime_sec s + (tkr_mono.xtime_nsec >> tkr_mono.shift)
+     * ns), as of the kernel's last timekeeping update; null without BTF or the tk_core symbol (a
+     * kernel without KALLSYMS_ALL). tk_core is an anonymous struct: the timekeeper's place in it
+     * comes from BTF's variable record, or sits after the seqcount, 8-byte aligned.
+     */
+    private Long frozenWallClockNs(List<String> sources) {
+        try {
+            Optional<Long> at = kernel.symbols().addressOf("tk_core");
+            if (at.isEmpty() || !kernel.hasBtf()) {
+                return null;
+            }
+            Btf btf = kernel.btf();
+            long offset = -1;
+            OptionalInt var = btf.typeId(BtfKind.VAR, "tk_core");
+            if (var.isPresent()) {
+                BtfComposite anon = btf.composite(btf.resolve(btf.type(var.getAsInt()).sizeOrType()).id());
+                offset = anon.members().stream().filter(m -> m.name().equals("timekeeper")).findFirst()
+                        .map(m -> m.bitOffset() / 8).orElse(-1L);
+            }
+            if (offset < 0) {
+                offset = (btf.struct("seqcount_raw_spinlock").size() + 7) / 8 * 8;
+            }
+            StructView tk = kernel.structSpan("timekeeper", at.get() + offset,
+                    List.of("xtime_sec", "tkr_mono.xtime_nsec", "tkr_mono.shift"));
+            long sec = tk.get("xtime_sec");
+            long shift = tk.get("tkr_mono.shift");
+            long nsec = shift >= 0 && shift < 64 ? tk.get("tkr_mono.xtime_nsec") >>> shift : 0;
+            sources.add("wall clock: tk_core.timekeeper.xtime_sec from guest memory (jiffies stood still)");
+            return sec * 1_000_000_000L + Math.min(nsec, 999_999_999L);
+        } catch (TickwatchException | IllegalArgumentException | IllegalStateException e) {
+            LOG.log(System.Logger.Level.DEBUG, "guest wall clock not readable: {0}", e.getMessage());
+            return null;
+        }
+    }
+
     @Override
     public void close() {
+        schedStats.close();
         try {
             statusEvents.close();
         } catch (Exception e) {

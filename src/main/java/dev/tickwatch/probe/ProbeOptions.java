@@ -1,5 +1,6 @@
 package dev.tickwatch.probe;
 
+import dev.tickwatch.guest.KernelFiles;
 import java.time.Duration;
 
 /**
@@ -8,8 +9,9 @@ import java.time.Duration;
  * @param taskPeriod   how often the task list is walked (it costs one read per task)
  * @param attachPeriod how often to retry attaching to the kernel's memory while it is not yet readable
  * @param readKernel   read kernel state from guest memory at all (false: registers, LAPIC and host side only)
+ * @param kernelFiles  the developer's vmlinux / System.map to attach with ({@link KernelFiles#NONE}: memory only)
  */
-public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean readKernel) {
+public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean readKernel, KernelFiles kernelFiles) {
 
     public static final Duration DEFAULT_TASK_PERIOD = Duration.ofSeconds(2);
     public static final Duration DEFAULT_ATTACH_PERIOD = Duration.ofSeconds(2);
@@ -18,6 +20,7 @@ public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean r
         if (taskPeriod.isNegative() || attachPeriod.isNegative()) {
             throw new IllegalArgumentException("periods must not be negative");
         }
+        kernelFiles = kernelFiles == null ? KernelFiles.NONE : kernelFiles;
     }
 
     public static ProbeOptions defaults() {
@@ -32,6 +35,7 @@ public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean r
         private Duration taskPeriod = DEFAULT_TASK_PERIOD;
         private Duration attachPeriod = DEFAULT_ATTACH_PERIOD;
         private boolean readKernel = true;
+        private KernelFiles kernelFiles = KernelFiles.NONE;
 
         public Builder taskPeriod(Duration d) {
             this.taskPeriod = d;
@@ -48,8 +52,13 @@ public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean r
             return this;
         }
 
+        public Builder kernelFiles(KernelFiles files) {
+            this.kernelFiles = files;
+            return this;
+        }
+
         public ProbeOptions build() {
-            return new ProbeOptions(taskPeriod, attachPeriod, readKernel);
+            return new ProbeOptions(taskPeriod, attachPeriod, readKernel, kernelFiles);
         }
     }
 }

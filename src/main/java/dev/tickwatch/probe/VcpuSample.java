@@ -1,6 +1,12 @@
 package dev.tickwatch.probe;
 
-import dev.tickwatch.qmp.hmp.LapicState;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.tickwatch.util.Hex;
+import dev.tickwatch.util.Json;
 
 /**
  * One vCPU at one moment, from the host side (its thread's CPU time) and from QEMU (registers
@@ -13,8 +19,11 @@ import dev.tickwatch.qmp.hmp.LapicState;
  * @param ripSymbol    RIP as symbol+off/size, null outside the kernel or before symbols are known
  * @param lapic        null when {@code info lapic} had nothing to parse (early boot)
  */
-public record VcpuSample(int cpu, long threadId, long threadCpuNs, long threadWaitNs, long rip, String ripSymbol,
-        boolean interruptsEnabled, boolean halted, int cpl, boolean longMode, LapicState lapic) {
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record VcpuSample(int cpu, long threadId, long threadCpuNs,
+        @JsonDeserialize(using = Json.MinusOneIfAbsent.class) long threadWaitNs, @Hex long rip, String ripSymbol,
+        @JsonProperty("if") boolean interruptsEnabled, @JsonProperty("hlt") boolean halted, int cpl, boolean longMode,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @LapicJson.Mapped LapicTimer lapic) {
 
     /** Whether RIP lies in the x86-64 kernel image mapping (or modules above it). */
     public boolean inKernelImage() {

@@ -96,17 +96,19 @@ public final class QmpClient implements AutoCloseable {
      */
     public static QmpClient connect(Endpoint endpoint, QmpOptions options) {
         QmpClient client = new QmpClient(endpoint, options);
-        client.channel = Transports.connect(endpoint, client.initializer(), options.connectTimeout());
+        client.channel = Transports.connect(endpoint, client.initializer(), options.connectTimeout(),
+                "is QEMU running with -qmp " + endpoint + ",server=on?");
         client.channel.closeFuture().addListener(f -> client.onClosed());
         try {
             long deadline = System.nanoTime() + options.connectTimeout().toNanos();
             try {
                 client.greeting.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
+                // QEMU queues a second client instead of refusing it: silence is what a taken socket looks like.
                 throw new CommandTimeoutException("greeting", options.connectTimeout(),
-                        "no QMP greeting from " + endpoint + " within " + options.connectTimeout().toMillis()
-                        + " ms: is this a QMP socket, and is another client (libvirt?) connected to it?"
-                        + " QEMU serves one client at a time");
+                        "the QMP socket " + endpoint + " is held by another client (libvirt?): QEMU serves one at a time;"
+                        + " use a second -qmp socket (no greeting within " + options.connectTimeout().toMillis()
+                        + " ms; or it is not a QMP socket)");
             }
             Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000));
             client.await(client.executeAsync("qmp_capabilities", null, left));
@@ -283,6 +285,14 @@ public final class QmpClient implements AutoCloseable {
 
     public void cont() {
         execute("cont");
+    }
+
+    /**
+     * {@code cont} without waiting: what a gdbstub client hands in as its fallback resume (it runs
+     * on the stub connection's event loop, which must not block).
+     */
+    public CompletableFuture<JsonNode> contAsync() {
+        return executeAsync("cont", null);
     }
 
     /** Runs an HMP command line through {@code human-monitor-command}; returns its text output. */

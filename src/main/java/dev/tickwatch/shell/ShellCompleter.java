@@ -11,16 +11,23 @@ import org.jline.reader.Candidate;
 import org.jline.reader.Completer;
 import org.jline.reader.LineReader;
 import org.jline.reader.ParsedLine;
+import org.jline.reader.impl.completer.AggregateCompleter;
+import org.jline.reader.impl.completer.SystemCompleter;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.shell.jline3.PicocliCommands;
 
 /**
- * Tab completion read from the picocli tree, so help and completion come from one place:
- * command names, then the command's option names, then each parameter by its label
- * (see {@link ShellCommands}) or its {@code completionCandidates}.
+ * Tab completion read from the picocli tree, so help and completion come from one place.
+ * picocli-shell-jline3's {@link PicocliCommands} completes command and option names from the
+ * spec ({@link #of}); this completer adds only what it cannot know: the values of positional
+ * parameters and options, by their label (see {@link ShellCommands}) or their
+ * {@code completionCandidates}: kernel symbols from the session's kallsyms, vCPU numbers, the
+ * commands this QEMU offers, file names. (PicocliCommands completes no positional parameter at
+ * all, and option values only from static candidates.)
  */
 final class ShellCompleter implements Completer {
 
@@ -37,31 +44,31 @@ final class ShellCompleter implements Completer {
         this.session = session;
     }
 
+    /** Command and option names from picocli-shell-jline3, values from this completer. */
+    static Completer of(CommandLine root, ShellSession session) {
+        SystemCompleter names = new PicocliCommands(root).compileCompleters();
+        int width = root.getSubcommands().keySet().stream().mapToInt(String::length).max().orElse(0);
+        names.compile(name -> {
+            CommandLine c = root.getSubcommands().get(name);
+            return new Candidate(name, listed(name, width, c == null ? null : first(c.getCommandSpec().usageMessage().description())),
+                    null, null, null, null, true);
+        });
+        return new AggregateCompleter(names, new ShellCompleter(root, session));
+    }
+
     @Override
     public void complete(LineReader reader, ParsedLine line, List<Candidate> candidates) {
         List<String> words = line.words();
         int wi = line.wordIndex();
         String cur = line.word().substring(0, Math.min(line.wordCursor(), line.word().length()));
-        if (wi == 0) {
-            commands(cur, candidates);
-            return;
+        if (wi == 0 || cur.startsWith("-")) {
+            return; // command and option names: PicocliCommands
         }
         CommandLine sub = root.getSubcommands().get(words.get(0));
         if (sub == null) {
             return;
         }
         CommandSpec spec = sub.getCommandSpec();
-        if (cur.startsWith("-")) {
-            for (OptionSpec o : spec.options()) {
-                if (o.hidden()) {
-                    continue;
-                }
-                for (String n : o.names()) {
-                    candidates.add(new Candidate(n, n, null, first(o.description()), null, null, true));
-                }
-            }
-            return;
-        }
         OptionSpec previous = wi >= 2 ? spec.findOption(words.get(wi - 1)) : null;
         if (previous != null && previous.arity().max() > 0) {
             argument(previous, reader, line, cur, candidates);
@@ -88,9 +95,10 @@ final class ShellCompleter implements Completer {
     }
 
     private void commands(String prefix, List<Candidate> candidates) {
+        int width = root.getSubcommands().keySet().stream().mapToInt(String::length).max().orElse(0);
         for (Map.Entry<String, CommandLine> e : root.getSubcommands().entrySet()) {
-            candidates.add(new Candidate(e.getKey(), e.getKey(), null,
-                    first(e.getValue().getCommandSpec().usageMessage().description()), null, null, true));
+            candidates.add(new Candidate(e.getKey(), listed(e.getKey(), width,
+                    first(e.getValue().getCommandSpec().usageMessage().description())), null, null, null, null, true));
         }
     }
 
@@ -117,11 +125,12 @@ final class ShellCompleter implements Completer {
                 files.complete(reader, line, candidates);
                 break;
             case "COMMAND":
-                commands(cur, candidates);
-                break;
-            case "QMP-COMMAND":
-                for (String c : qmpCommands()) {
-                    candidates.add(new Candidate(c));
+                if (a.command() != null && a.command().name().equals("qmp")) {
+                    for (String c : qmpCommands()) {
+                        candidates.add(new Candidate(c));
+                    }
+                } else {
+                    commands(cur, candidates);
                 }
                 break;
             default:
@@ -156,6 +165,28 @@ final class ShellCompleter implements Completer {
             qmpCommands = List.copyOf(names);
         }
         return qmpCommands;
+    }
+
+    /**
+     * A command as the completion list shows it: the name padded to the longest, then the summary
+     * cut before its first parenthesis or colon. JLine would put a description in parentheses of
+     * its own, right-aligned in a column as wide as the longest (a ragged list, and double
+     * brackets around summaries that hold parentheses); one display string per command lines
+     * the summaries up.
+     */
+    static String listed(String name, int width, String summary) {
+        if (summary == null || summary.isBlank()) {
+            return name;
+        }
+        String s = summary;
+        for (String cut : new String[] {" (", ": ", "; "}) {
+            int i = s.indexOf(cut);
+            if (i > 0) {
+                s = s.substring(0, i);
+            }
+        }
+        s = s.replaceAll("[,.:;\\s]+$", "");
+        return String.format(java.util.Locale.ROOT, "%-" + width + "s  %s", name, s);
     }
 
     private static String first(String[] description) {

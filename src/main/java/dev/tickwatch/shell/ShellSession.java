@@ -1,14 +1,16 @@
 package dev.tickwatch.shell;
 
 import dev.tickwatch.TickwatchException;
-import dev.tickwatch.boot.Console;
+import dev.tickwatch.probe.Console;
 import dev.tickwatch.gdb.GdbClient;
 import dev.tickwatch.gdb.GdbOptions;
 import dev.tickwatch.gdb.GdbPause;
 import dev.tickwatch.guest.GuestKernel;
+import dev.tickwatch.guest.KernelFiles;
 import dev.tickwatch.net.Endpoint;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.QmpStatus;
+import dev.tickwatch.verdict.Decision;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +28,11 @@ import java.util.function.Predicate;
  *
  * <p>The run state follows QMP's {@code STOP}/{@code RESUME} events and a {@code query-status} after
  * every command; the QMP connection closing means QEMU went away ({@link #GONE_LINE}, said once).
+ * The shared commands see it through {@link SessionContext}.
+ *
+ * <p>Over 300 lines because the run state, the user's pause, the shutdown hook that undoes it and
+ * leaving are one piece of state that must change together; split, each part would need the others'
+ * fields.
  */
 public final class ShellSession implements AutoCloseable {
 
@@ -51,7 +58,12 @@ public final class ShellSession implements AutoCloseable {
     private volatile CompletableFuture<Void> cancel = CompletableFuture.completedFuture(null);
     private volatile Path lastSnapshot;
     private volatile boolean exitRequested;
+    /** {@code set pager on|off}; the shell sets the default from its terminal. */
+    private volatile boolean pager;
+    private volatile Decision lastDecision;
+    private volatile long lastDecisionWallMs;
     private GuestKernel kernel;
+    private volatile KernelFiles kernelFiles = KernelFiles.NONE;
     private String kernelProblem;
     private int cpuCount = -1;
     private final Thread resumeHook;
@@ -94,9 +106,15 @@ public final class ShellSession implements AutoCloseable {
      * @param console the guest's serial console log, or null
      */
     public static ShellSession open(Endpoint qmpEndpoint, Endpoint gdb, Path console) {
+        return open(qmpEndpoint, gdb, console, KernelFiles.NONE);
+    }
+
+    /** Like {@link #open(Endpoint, Endpoint, Path)}, attaching with the developer's vmlinux / System.map. */
+    public static ShellSession open(Endpoint qmpEndpoint, Endpoint gdb, Path console, KernelFiles files) {
         QmpClient q = QmpClient.connect(qmpEndpoint);
         try {
             ShellSession s = new ShellSession(q, gdb, console == null ? null : new Console(console));
+            s.kernelFiles = files;
             Thread t = new Thread(() -> {
                 try {
                     s.kernel();
@@ -204,6 +222,11 @@ public final class ShellSession implements AutoCloseable {
         return gdb;
     }
 
+    /** The vmlinux / System.map the session attaches with. */
+    public KernelFiles kernelFiles() {
+        return kernelFiles;
+    }
+
     /** The console log, or null. */
     public Console console() {
         return console;
@@ -213,7 +236,7 @@ public final class ShellSession implements AutoCloseable {
     public synchronized GuestKernel kernel() {
         if (kernel == null) {
             try {
-                kernel = GuestKernel.attach(qmp());
+                kernel = GuestKernel.attach(qmp(), null, kernelFiles);
                 kernelProblem = null;
             } catch (TickwatchException e) {
                 kernelProblem = e.getMessage();
@@ -276,7 +299,8 @@ public final class ShellSession implements AutoCloseable {
     <T> T withGdbPause(String command, Function<GdbClient, T> body) {
         requireGdb(command);
         QmpClient q = qmp();
-        try (GdbClient g = GdbClient.connect(gdb, GdbOptions.builder().qmp(q).build());
+        try (GdbClient g = GdbClient.connect(gdb, GdbOptions.builder()
+                .fallbackResume(q::contAsync).build());
                 GdbPause paused = g.pause()) {
             return body.apply(g);
         }
@@ -313,6 +337,31 @@ public final class ShellSession implements AutoCloseable {
 
     boolean exitRequested() {
         return exitRequested;
+    }
+
+    boolean pager() {
+        return pager;
+    }
+
+    void pager(boolean on) {
+        this.pager = on;
+    }
+
+    /** The last verdict a command of this shell reached, or null. */
+    Decision lastDecision() {
+        return lastDecision;
+    }
+
+    /** Wall-clock ms when {@link #lastDecision()} was reached. */
+    long lastDecisionWallMs() {
+        return lastDecisionWallMs;
+    }
+
+    void lastDecision(Decision d) {
+        if (d != null) {
+            this.lastDecisionWallMs = System.currentTimeMillis();
+            this.lastDecision = d;
+        }
     }
 
     public Path lastSnapshot() {

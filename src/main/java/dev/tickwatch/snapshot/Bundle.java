@@ -106,6 +106,18 @@ public final class Bundle implements AutoCloseable {
         }
     }
 
+    /** Copies a file into the bundle, private to us (mode 0600) like every other file of it. */
+    public void copy(Path source, String file) {
+        Path dest = temp.resolve(file);
+        try {
+            Files.createFile(dest, FILE_MODE);
+            Files.copy(source, dest, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(dest, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw new SnapshotException("copying " + source + " into the snapshot failed: " + reason(e), e);
+        }
+    }
+
     /** Makes a file QEMU or another writer created in the temp folder private to us. */
     public void restrict(String file) {
         try {

@@ -20,10 +20,12 @@ import java.nio.file.Path;
  * @param noteSize      kdump_sub_header.note_size
  * @param notesLookValid the first note at noteOffset has the name "CORE" (a check that data past
  *                       the header landed where the header says)
+ * @param vmcoreinfoOffset kdump_sub_header.offset_vmcoreinfo: where the VMCOREINFO text lies (0: none)
+ * @param vmcoreinfoSize   kdump_sub_header.size_vmcoreinfo
  */
 public record KdumpHeader(String signature, int headerVersion, String sysname, String release, String machine,
         int status, int blockSize, int subHeaderSize, int bitmapBlocks, long maxMapnr, int nrCpus,
-        long noteOffset, long noteSize, boolean notesLookValid) {
+        long noteOffset, long noteSize, boolean notesLookValid, long vmcoreinfoOffset, long vmcoreinfoSize) {
 
     public static final String SIGNATURE = "KDUMP   ";
     private static final int UTS_FIELD = 65;
@@ -61,6 +63,8 @@ public record KdumpHeader(String signature, int headerVersion, String sysname, S
         }
         long noteOffset = 0;
         long noteSize = 0;
+        long vmcoreinfoOffset = 0;
+        long vmcoreinfoSize = 0;
         boolean notesValid = false;
         if (version >= 4) {
             byte[] sub = new byte[128];
@@ -69,6 +73,8 @@ public record KdumpHeader(String signature, int headerVersion, String sysname, S
                 ByteBuffer s = ByteBuffer.wrap(sub).order(ByteOrder.LITTLE_ENDIAN);
                 // kdump_sub_header (64-bit): phys_base 0, dump_level 8, split 12, start_pfn 16, end_pfn 24,
                 // offset_vmcoreinfo 32, size_vmcoreinfo 40, offset_note 48, note_size 56.
+                vmcoreinfoOffset = s.getLong(32);
+                vmcoreinfoSize = s.getLong(40);
                 noteOffset = s.getLong(48);
                 noteSize = s.getLong(56);
                 if (noteOffset > 0 && noteSize >= 20) {
@@ -81,7 +87,7 @@ public record KdumpHeader(String signature, int headerVersion, String sysname, S
             }
         }
         return new KdumpHeader(sig, version, sysname, release, machine, status, blockSize, subHeaderSize,
-                bitmapBlocks, maxMapnr, nrCpus, noteOffset, noteSize, notesValid);
+                bitmapBlocks, maxMapnr, nrCpus, noteOffset, noteSize, notesValid, vmcoreinfoOffset, vmcoreinfoSize);
     }
 
     private static String cString(byte[] b, int at) {

@@ -1,6 +1,5 @@
 package dev.tickwatch.snapshot;
 
-import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * {@code report.html}: the text report's sections plus plots of the sample series, in one file
@@ -12,13 +11,10 @@ public final class ReportHtml {
     private ReportHtml() {
     }
 
-    public static String render(JsonNode s) {
+    public static String render(SnapshotDoc s) {
         StringBuilder b = new StringBuilder();
-        JsonNode v = s.path("verdict");
-        String verdict = v.path("verdict").isTextual() ? v.path("verdict").asText() : "no verdict";
-        if (v.path("flavour").isTextual()) {
-            verdict += " (" + v.path("flavour").asText() + ")";
-        }
+        SnapshotDoc.Judgement v = ReportText.verdict(s);
+        String verdict = ReportText.verdictTitle(v);
         b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tickwatch snapshot: ")
                 .append(escape(verdict)).append("</title>\n<style>\n")
                 .append("body{font-family:sans-serif;margin:1.5em;max-width:1000px;color:#222}\n")
@@ -30,12 +26,12 @@ public final class ReportHtml {
                 .append("</style>\n</head>\n<body>\n");
         b.append("<h1>tickwatch snapshot</h1>\n<p class=\"verdict\">").append(escape(verdict)).append("</p>\n");
         b.append("<ul>\n");
-        for (JsonNode e : v.path("evidence")) {
-            b.append("<li>").append(escape(e.asText())).append("</li>\n");
+        for (String e : v.evidence()) {
+            b.append("<li>").append(escape(e)).append("</li>\n");
         }
         b.append("</ul>\n");
         b.append("<h2 id=\"plots\">The last ").append(String.format(java.util.Locale.ROOT, "%.0f",
-                ReportText.seriesSeconds(s.path("samples")))).append(" s</h2>\n");
+                ReportText.seriesSeconds(s.samples()))).append(" s</h2>\n");
         b.append(new Plots(s).all());
         for (ReportText.Section sec : ReportText.sections(s)) {
             b.append("<h2 id=\"").append(sec.id()).append("\">").append(escape(sec.title() == null ? "Summary" : sec.title()))

@@ -1,28 +1,43 @@
 package dev.tickwatch.snapshot;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.tickwatch.gdb.ShowRegs;
+import dev.tickwatch.guest.GuestJson;
+import dev.tickwatch.guest.locks.LockJson;
+import dev.tickwatch.guest.log.LogJson;
+import dev.tickwatch.guest.unwind.Trace;
+import dev.tickwatch.guest.unwind.TraceJson;
+import dev.tickwatch.guest.unwind.TraceText;
+import dev.tickwatch.probe.Sample;
+import dev.tickwatch.qmp.hmp.Hmp;
+import dev.tickwatch.verdict.Ktime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code report.txt}: a snapshot as plain text to paste into a mail to LKML: no colour, no line
  * over 80 columns, the verdict and its evidence first, then per-CPU state with the registers in
  * the kernel's own oops layout and the scanned stack marked {@code ?} as oops traces mark
- * unreliable entries, the timer view as /proc/timer_list prints it, blocked tasks, the
- * environment, and the commands that reproduce the guest. Built from snapshot.json alone.
+ * unreliable entries, the timer view as /proc/timer_list prints it, blocked tasks, the locks
+ * they wait on (when the graph was read), the environment, and the commands that reproduce the
+ * guest. Built from snapshot.json alone.
  */
 public final class ReportText {
+
+    private static final SnapshotDoc.Environment NO_ENVIRONMENT = new SnapshotDoc.Environment(null, List.of(), null,
+            null, null, null, null, 0, null, null, List.of());
+    private static final SnapshotDoc.Stack NO_STACK = new SnapshotDoc.Stack(0, 0, List.of(), null);
 
     private ReportText() {
     }
 
-    public static String render(JsonNode s) {
+    public static String render(SnapshotDoc s) {
         return String.join("\n", lines(s)) + "\n";
     }
 
     /** The report's sections as lines; the HTML report shows the same sections. */
-    static List<String> lines(JsonNode s) {
+    static List<String> lines(SnapshotDoc s) {
         List<String> out = new ArrayList<>();
         for (Section sec : sections(s)) {
             if (!out.isEmpty()) {
@@ -42,219 +57,268 @@ public final class ReportText {
     record Section(String id, String title, List<String> lines) {
     }
 
-    static List<Section> sections(JsonNode s) {
+    static List<Section> sections(SnapshotDoc s) {
         List<Section> out = new ArrayList<>();
         out.add(new Section("summary", null, summary(s)));
         out.add(new Section("cpus", "Per-CPU state", cpus(s)));
-        out.add(new Section("timers", "Timer view (as /proc/timer_list)", timers(s.path("timers"))));
-        out.add(new Section("tasks", "Blocked and running tasks", tasks(s)));
-        out.add(new Section("console", "Console tail", console(s.path("console"))));
-        out.add(new Section("environment", "Environment", environment(s)));
-        out.add(new Section("reproduce", "To reproduce", reproduce(s)));
-        if (s.path("notes").size() > 0) {
+        out.add(new Section("timers", "Timer view (as /proc/timer_list)", timers(s.timers())));
+        out.add(new Section("tasks", "Blocked and running tasks", tasks(s.tasks())));
+        if (s.traces() != null) {
+            out.add(new Section("traces", "Call traces of blocked tasks", blockedTraces(s)));
+        }
+        if (s.locks() != null) {
+            out.add(new Section("locks", "Locks", locks(s.locks())));
+        }
+        out.add(new Section("console", "Console tail", console(s.console())));
+        if (s.kernelLog() != null) {
+            // Absent in older files and when unreadable (the notes say why): no section then.
+            out.add(new Section("kernel_log", "Kernel log (tail)", kernelLog(s.kernelLog())));
+        }
+        out.add(new Section("environment", "Environment", environment(environment(s))));
+        out.add(new Section("reproduce", "To reproduce", reproduce(environment(s))));
+        if (!s.notes().isEmpty()) {
             List<String> n = new ArrayList<>();
-            for (JsonNode note : s.path("notes")) {
-                n.addAll(Text.wrap(note.asText(), Text.WIDTH, "- ", "  "));
+            for (String note : s.notes()) {
+                n.addAll(Text.wrap(note, Text.WIDTH, "- ", "  "));
             }
             out.add(new Section("notes", "Notes", n));
         }
         return out;
     }
 
-    private static List<String> summary(JsonNode s) {
+    static SnapshotDoc.Judgement verdict(SnapshotDoc s) {
+        return s.verdict() == null ? SnapshotDoc.Judgement.NONE : s.verdict();
+    }
+
+    /** The verdict as a heading: {@code TIMER_STALL (lost-timer)}, or {@code no verdict}. */
+    static String verdictTitle(SnapshotDoc.Judgement v) {
+        if (v.verdict() == null) {
+            return "no verdict";
+        }
+        return v.verdict().name() + (v.flavour() == null ? "" : " (" + v.flavour() + ")");
+    }
+
+    private static SnapshotDoc.Environment environment(SnapshotDoc s) {
+        return s.environment() == null ? NO_ENVIRONMENT : s.environment();
+    }
+
+    private static List<String> summary(SnapshotDoc s) {
         List<String> out = new ArrayList<>();
-        JsonNode v = s.path("verdict");
-        String verdict = v.path("verdict").isNull() || v.path("verdict").isMissingNode() ? "no verdict"
-                : v.path("verdict").asText() + (v.path("flavour").isNull() || v.path("flavour").isMissingNode() ? ""
-                        : " (" + v.path("flavour").asText() + ")");
-        out.addAll(Text.wrap("tickwatch snapshot: " + verdict
-                + (v.has("confidence") ? String.format(Locale.ROOT, ", confidence %.2f", v.path("confidence").asDouble()) : ""),
+        SnapshotDoc.Judgement v = verdict(s);
+        out.addAll(Text.wrap("tickwatch snapshot: " + verdictTitle(v)
+                + (v.confidence() != null ? String.format(Locale.ROOT, ", confidence %.2f", v.confidence()) : ""),
                 Text.WIDTH, "", "  "));
-        String guest = s.path("environment").path("guest_kernel").asText("unknown kernel");
+        String guest = or(environment(s).guestKernel(), "unknown kernel");
         out.addAll(Text.wrap("Guest: " + guest, Text.WIDTH, "", "  "));
-        out.add("Taken: " + s.path("taken_at").asText() + ", " + s.path("samples").size() + " samples over "
-                + String.format(Locale.ROOT, "%.1f s", seriesSeconds(s.path("samples"))) + " before it");
-        if (v.hasNonNull("onset_time")) {
-            out.add("Onset: " + v.path("onset_time").asText() + "; decided "
-                    + String.format(Locale.ROOT, "%.1f s", (v.path("decided_ns").asLong() - v.path("onset_ns").asLong()) / 1e9)
-                    + " later");
+        out.add("Taken: " + or(s.takenAt(), "") + ", " + s.samples().size() + " samples over "
+                + String.format(Locale.ROOT, "%.1f s", seriesSeconds(s.samples())) + " before it");
+        if (v.onsetTime() != null) {
+            boolean lowerBound = v.onsetHow() != null && v.onsetHow().startsWith("lower bound");
+            out.addAll(Text.wrap("Onset: " + (lowerBound ? "at or before " : "") + v.onsetTime() + "; decided "
+                    + (lowerBound ? ">= " : "")
+                    + String.format(Locale.ROOT, "%.1f s", (orZero(v.decidedNs()) - orZero(v.onsetNs())) / 1e9)
+                    + " later" + (v.onsetHow() != null ? " (estimated " + v.onsetHow() + ")" : ""), Text.WIDTH, "", "  "));
         }
         out.add("");
         out.add("Evidence:");
-        if (v.path("evidence").size() == 0) {
+        if (v.evidence().isEmpty()) {
             out.add("  (none: no samples were taken before the snapshot)");
         }
-        for (JsonNode e : v.path("evidence")) {
-            out.addAll(Text.wrap(e.asText(), Text.WIDTH, "  - ", "    "));
+        for (String e : v.evidence()) {
+            out.addAll(Text.wrap(e, Text.WIDTH, "  - ", "    "));
         }
         return out;
     }
 
-    static double seriesSeconds(JsonNode samples) {
+    static double seriesSeconds(List<Sample> samples) {
         if (samples.size() < 2) {
             return 0;
         }
-        return (samples.get(samples.size() - 1).path("host_time_ns").asLong() - samples.get(0).path("host_time_ns").asLong()) / 1e9;
+        return (samples.get(samples.size() - 1).hostTimeNs() - samples.get(0).hostTimeNs()) / 1e9;
     }
 
-    private static List<String> cpus(JsonNode s) {
+    private static List<String> cpus(SnapshotDoc s) {
         List<String> out = new ArrayList<>();
-        String source = s.path("registers_source").asText("?");
+        String source = or(s.registersSource(), "?");
         out.addAll(Text.wrap("Registers from " + (source.equals("gdbstub")
                 ? "the gdbstub, all CPUs inside one pause (HMP read in the same pause)"
-                : "HMP 'info registers -a' while the guest ran (no gdbstub)") + ".", Text.WIDTH, "", ""));
-        JsonNode timerCpus = s.path("timers").path("cpus");
-        for (JsonNode c : s.path("cpus")) {
-            int cpu = c.path("cpu").asInt();
+                : "HMP '" + Hmp.INFO_REGISTERS + "' while the guest ran (no gdbstub)") + ".", Text.WIDTH, "", ""));
+        List<GuestJson.CpuTimer> timerCpus = s.timers() == null ? List.of() : s.timers().cpus();
+        for (SnapshotDoc.Cpu c : s.cpus()) {
+            int cpu = c.cpu();
             out.add("");
             out.add(String.format(Locale.ROOT, "CPU%d: %s IF=%d HLT=%d CPL=%d", cpu,
-                    c.path("hlt").asBoolean() ? "halted (idle in HLT)" : "running", c.path("if").asBoolean() ? 1 : 0,
-                    c.path("hlt").asBoolean() ? 1 : 0, c.path("cpl").asInt()));
-            JsonNode cur = find(timerCpus, cpu).path("current");
-            if (cur.isObject()) {
-                out.add("current task: " + cur.path("comm").asText() + " (pid " + cur.path("pid").asInt() + ")");
+                    c.halted() ? "halted (idle in HLT)" : "running", c.interruptsEnabled() ? 1 : 0,
+                    c.halted() ? 1 : 0, c.cpl()));
+            GuestJson.Current cur = current(timerCpus, cpu);
+            if (cur != null) {
+                out.add("current task: " + cur.comm() + " (pid " + cur.pid() + ")");
             }
-            JsonNode r = c.path("registers");
-            String sym = c.path("rip_symbol").isTextual() ? c.path("rip_symbol").asText() : hex16(r.path("rip"));
-            out.addAll(Text.wrap("RIP: " + String.format("%04x", r.path("cs").isMissingNode() ? 0x10 : parseHex(r.path("cs")))
-                    + ":" + sym, Text.WIDTH, "", "  "));
-            out.add("RSP: " + String.format("%04x", r.path("ss").isMissingNode() ? 0x18 : parseHex(r.path("ss"))) + ":"
-                    + hex16(r.path("rsp")) + " EFLAGS: " + String.format("%08x", parseHex(r.path("eflags"))));
-            if (r.has("rax")) {
-                out.add(triple(r, "RAX", "rax", "RBX", "rbx", "RCX", "rcx"));
-                out.add(triple(r, "RDX", "rdx", "RSI", "rsi", "RDI", "rdi"));
-                out.add(triple(r, "RBP", "rbp", "R08", "r8", "R09", "r9"));
-                out.add(triple(r, "R10", "r10", "R11", "r11", "R12", "r12"));
-                out.add(triple(r, "R13", "r13", "R14", "r14", "R15", "r15"));
-                out.add("FS:  " + hex16(r.path("fs_base")) + " GS:" + hex16(r.path("gs_base")) + " knlGS:"
-                        + hex16(r.path("k_gs_base")));
-                out.add("CR0: " + hex16(r.path("cr0")) + " CR2: " + hex16(r.path("cr2")) + " CR3: " + hex16(r.path("cr3")));
-                out.add("CR4: " + hex16(r.path("cr4")));
-            } else {
-                out.add("CR3: " + hex16(r.path("cr3")) + " CR4: " + hex16(r.path("cr4")));
-            }
-            JsonNode l = c.path("lapic");
-            if (l.isObject()) {
+            Map<String, Long> r = c.registers() == null ? Map.of() : c.registers();
+            // The kernel's own lines, whole: a reader greps them as in any oops.
+            out.addAll(ShowRegs.lines(r, c.ripSymbol()));
+            SnapshotDoc.Lapic l = c.lapic();
+            if (l != null) {
                 out.addAll(Text.wrap(String.format(Locale.ROOT, "LAPIC timer: %s%s, vector %d, initial %d, current %d%s",
-                        l.path("mode").asText(), l.path("masked").asBoolean() ? " (masked)" : "", l.path("vector").asInt(),
-                        l.path("initial_count").asLong(), l.path("current_count").asLong(),
-                        l.path("armed").asBoolean() ? "" : " (nothing armed)"), Text.WIDTH, "", "  "));
+                        l.mode(), l.masked() ? " (masked)" : "", l.vector(), l.initialCount(), l.currentCount(),
+                        l.armed() ? "" : " (nothing armed)"), Text.WIDTH, "", "  "));
             }
-            JsonNode st = c.path("stack");
-            out.add("Stack scan from RSP, " + st.path("bytes").asInt() + " bytes (not unwound: every entry is '?'):");
+            TraceJson unwound = cpuTrace(s, cpu);
+            if (unwound != null) {
+                out.addAll(callTrace(unwound.trace()));
+                continue;
+            }
+            SnapshotDoc.Stack st = c.stack() == null ? NO_STACK : c.stack();
+            out.add("Stack scan from RSP, " + st.bytes() + " bytes (not unwound: every entry is '?'):");
             out.add(" <TASK>");
-            if (st.path("entries").size() == 0) {
+            if (st.entries().isEmpty()) {
                 out.add("  (no kernel text addresses found)");
             }
-            for (JsonNode e : st.path("entries")) {
-                out.addAll(Text.wrap("? " + e.path("symbol").asText(), Text.WIDTH, " ", "     "));
+            for (SnapshotDoc.StackEntry e : st.entries()) {
+                out.addAll(Text.wrap("? " + e.symbol(), Text.WIDTH, " ", "     "));
             }
             out.add(" </TASK>");
-            if (st.hasNonNull("note")) {
-                out.addAll(Text.wrap("(" + st.path("note").asText() + ")", Text.WIDTH, " ", "  "));
+            if (st.note() != null) {
+                out.addAll(Text.wrap("(" + st.note() + ")", Text.WIDTH, " ", "  "));
             }
         }
         return out;
     }
 
-    private static JsonNode find(JsonNode array, int cpu) {
-        for (JsonNode n : array) {
-            if (n.path("cpu").asInt() == cpu) {
-                return n;
+    private static TraceJson cpuTrace(SnapshotDoc s, int cpu) {
+        for (TraceJson t : s.traces() == null ? List.<TraceJson>of() : s.traces()) {
+            if (t.cpu() != null && t.cpu() == cpu) {
+                return t;
             }
         }
-        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        return null;
     }
 
-    private static String triple(JsonNode r, String a, String ka, String b, String kb, String c, String kc) {
-        return a + ": " + hex16(r.path(ka)) + " " + b + ": " + hex16(r.path(kb)) + " " + c + ": " + hex16(r.path(kc));
+    /** A trace's Call Trace block as the kernel prints it (without our header), wrapped to 80 columns. */
+    private static List<String> callTrace(Trace t) {
+        List<String> out = new ArrayList<>();
+        List<String> lines = TraceText.lines(t);
+        for (String line : lines.subList(1, lines.size())) {
+            // The kernel's one-space indent is kept; a continuation goes deeper.
+            boolean indented = line.startsWith(" ");
+            out.addAll(Text.wrap(indented ? line.substring(1) : line, Text.WIDTH, indented ? " " : "", "     "));
+        }
+        return out;
     }
 
-    static long parseHex(JsonNode n) {
-        String s = n.asText("0x0");
-        return s.startsWith("0x") ? Long.parseUnsignedLong(s.substring(2), 16) : 0;
+    /** Each blocked task's call trace, after a header like the kernel's hung-task report. */
+    static List<String> blockedTraces(SnapshotDoc s) {
+        List<String> out = new ArrayList<>();
+        for (TraceJson j : s.traces() == null ? List.<TraceJson>of() : s.traces()) {
+            if (j.cpu() != null) {
+                continue;
+            }
+            Trace t = j.trace();
+            if (!out.isEmpty()) {
+                out.add("");
+            }
+            out.addAll(Text.wrap(TraceText.header(t), Text.WIDTH, "", "  "));
+            out.addAll(callTrace(t));
+        }
+        if (out.isEmpty()) {
+            out.add(s.traces() == null ? "(not unwound)" : "(no task in D state)");
+        }
+        return out;
     }
 
-    private static String hex16(JsonNode n) {
-        return n.isMissingNode() || n.isNull() ? "????????????????" : String.format("%016x", parseHex(n));
+    private static GuestJson.Current current(List<GuestJson.CpuTimer> cpus, int cpu) {
+        for (GuestJson.CpuTimer c : cpus) {
+            if (c.cpu() == cpu) {
+                return c.current();
+            }
+        }
+        return null;
     }
 
-    static String seconds(JsonNode n) {
-        if (n.isNull() || n.isMissingNode()) {
+    /** A guest ktime; KTIME_MAX and garbage (negative, overflowed) by name, never as billions of seconds. */
+    static String seconds(Long ns) {
+        if (ns == null) {
             return "?";
         }
-        long ns = n.asLong();
         if (ns == Long.MAX_VALUE) {
             return "KTIME_MAX";
         }
-        return String.format(Locale.ROOT, "%d.%09d s", ns / 1_000_000_000L, Math.abs(ns % 1_000_000_000L));
+        if (ns != 0 && !Ktime.plausible(ns)) {
+            return Ktime.sentinel(ns);
+        }
+        return String.format(Locale.ROOT, "%d.%09d s", ns / 1_000_000_000L, ns % 1_000_000_000L);
     }
 
-    private static String flag(JsonNode n) {
-        return n.isBoolean() ? (n.asBoolean() ? "1" : "0") : "?";
+    private static String flag(Boolean b) {
+        return b == null ? "?" : b ? "1" : "0";
+    }
+
+    private static String or(Object value, String otherwise) {
+        return value == null ? otherwise : value.toString();
+    }
+
+    private static long orZero(Long v) {
+        return v == null ? 0 : v;
     }
 
     /** The text of {@code tickwatch guest timers}, from its JSON. */
-    static List<String> timers(JsonNode t) {
+    static List<String> timers(GuestJson.Timers t) {
         List<String> out = new ArrayList<>();
-        if (!t.isObject()) {
+        if (t == null) {
             out.add("(not available: the guest kernel could not be read)");
             return out;
         }
-        out.add("jiffies: " + t.path("jiffies").asLong() + (t.path("hz").asInt() > 0 ? " (HZ=" + t.path("hz").asInt() + ")" : ""));
-        out.add("last_jiffies_update: " + seconds(t.path("last_jiffies_update_ns")));
-        out.add("tick_next_period: " + seconds(t.path("tick_next_period_ns")));
-        int doTimer = t.path("tick_do_timer_cpu").asInt();
+        out.add("jiffies: " + t.jiffies() + (t.hz() > 0 ? " (HZ=" + t.hz() + ")" : ""));
+        out.add("last_jiffies_update: " + seconds(t.lastJiffiesUpdateNs()));
+        out.add("tick_next_period: " + seconds(t.tickNextPeriodNs()));
+        int doTimer = t.tickDoTimerCpu();
         out.add("tick_do_timer_cpu: " + (doTimer == Integer.MIN_VALUE ? "?" : Integer.toString(doTimer))
                 + (doTimer == -1 ? " (none: NO_HZ handed it off)" : ""));
-        for (JsonNode c : t.path("cpus")) {
+        for (GuestJson.CpuTimer c : t.cpus() == null ? List.<GuestJson.CpuTimer>of() : t.cpus()) {
             out.add("");
-            out.add("cpu: " + c.path("cpu").asInt());
-            if (c.path("current").isObject()) {
-                out.add("  current: " + c.path("current").path("comm").asText() + " (pid "
-                        + c.path("current").path("pid").asInt() + ")");
+            out.add("cpu: " + c.cpu());
+            if (c.current() != null) {
+                out.add("  current: " + c.current().comm() + " (pid " + c.current().pid() + ")");
             }
-            out.add("  local timer interrupts (LOC): " + c.path("local_timer_interrupts").asLong());
-            out.add("  .expires_next   : " + seconds(c.path("expires_next_ns")));
-            out.add("  .hres_active    : " + flag(c.path("hres_active")));
-            out.add("  .nr_events      : " + c.path("hrtimer_nr_events").asLong());
-            out.add("  .tick_stopped   : " + flag(c.path("tick_stopped")));
-            out.add("  .idle_active    : " + flag(c.path("idle_active")));
-            if (c.hasNonNull("next_tick_ns")) {
-                out.add("  .next_tick      : " + seconds(c.path("next_tick_ns")));
+            out.add("  local timer interrupts (LOC): " + c.localTimerInterrupts());
+            out.add("  .expires_next   : " + seconds(c.expiresNextNs()));
+            out.add("  .hres_active    : " + flag(c.hresActive()));
+            out.add("  .nr_events      : " + c.hrtimerEvents());
+            out.add("  .tick_stopped   : " + flag(c.tickStopped()));
+            out.add("  .idle_active    : " + flag(c.idleActive()));
+            if (c.nextTickNs() != null) {
+                out.add("  .next_tick      : " + seconds(c.nextTickNs()));
             }
-            out.add("  .idle_jiffies   : " + c.path("idle_jiffies").asText("?"));
-            out.add("  .idle_calls     : " + c.path("idle_calls").asText("?"));
-            out.add("  .idle_sleeps    : " + c.path("idle_sleeps").asText("?"));
-            out.add("  Tick Device: mode:     " + c.path("tick_device_mode").asText("?"));
-            out.add("  Clock Event Device: " + (c.path("clockevent").isTextual() ? c.path("clockevent").asText() : "<NULL>"));
-            if (c.path("clockevent").isTextual()) {
-                out.add("   next_event:   " + seconds(c.path("clockevent_next_event_ns")));
-                out.add("   state:        " + c.path("clockevent_state").asText());
+            out.add("  .idle_jiffies   : " + or(c.idleJiffies(), "?"));
+            out.add("  .idle_calls     : " + or(c.idleCalls(), "?"));
+            out.add("  .idle_sleeps    : " + or(c.idleSleeps(), "?"));
+            out.add("  Tick Device: mode:     " + or(c.tickDeviceMode(), "?"));
+            out.add("  Clock Event Device: " + or(c.clockevent(), "<NULL>"));
+            if (c.clockevent() != null) {
+                out.add("   next_event:   " + seconds(c.clockeventNextEventNs()));
+                out.add("   state:        " + c.clockeventState());
             }
         }
-        if (t.path("unavailable").size() > 0) {
-            List<String> u = new ArrayList<>();
-            t.path("unavailable").forEach(n -> u.add(n.asText()));
+        if (t.unavailable() != null && !t.unavailable().isEmpty()) {
             out.add("");
-            out.addAll(Text.wrap("not available on this kernel: " + String.join(", ", u), Text.WIDTH, "", "  "));
+            out.addAll(Text.wrap("not available on this kernel: " + String.join(", ", t.unavailable()), Text.WIDTH, "",
+                    "  "));
         }
         return out;
     }
 
-    private static List<String> tasks(JsonNode s) {
+    private static List<String> tasks(List<GuestJson.Task> tasks) {
         List<String> out = new ArrayList<>();
-        JsonNode tasks = s.path("tasks");
-        if (!tasks.isArray()) {
+        if (tasks == null) {
             out.add("(not available: the task list could not be read)");
             return out;
         }
-        List<JsonNode> blocked = new ArrayList<>();
-        List<JsonNode> running = new ArrayList<>();
-        for (JsonNode t : tasks) {
-            if (t.path("state").asText().equals("D")) {
+        List<GuestJson.Task> blocked = new ArrayList<>();
+        List<GuestJson.Task> running = new ArrayList<>();
+        for (GuestJson.Task t : tasks) {
+            if ("D".equals(t.state())) {
                 blocked.add(t);
-            } else if (t.path("state").asText().equals("R")) {
+            } else if ("R".equals(t.state())) {
                 running.add(t);
             }
         }
@@ -262,13 +326,12 @@ public final class ReportText {
                 + " runnable (R).");
         out.add("");
         out.add(String.format(Locale.ROOT, "%7s %-18s %s %4s %10s %s", "PID", "COMM", "S", "CPU", "SWITCHES", "BLOCKED"));
-        List<JsonNode> shown = new ArrayList<>(blocked);
+        List<GuestJson.Task> shown = new ArrayList<>(blocked);
         shown.addAll(running);
-        for (JsonNode t : shown) {
-            String comm = t.path("kernel_thread").asBoolean() ? "[" + t.path("comm").asText() + "]" : t.path("comm").asText();
-            out.add(String.format(Locale.ROOT, "%7d %-18s %s %4d %10d %s", t.path("pid").asInt(), comm,
-                    t.path("state").asText(), t.path("cpu").asInt(), t.path("switch_count").asLong(),
-                    t.has("blocked_for_s") ? String.format(Locale.ROOT, "%.1f s", t.path("blocked_for_s").asDouble()) : ""));
+        for (GuestJson.Task t : shown) {
+            String comm = t.kernelThread() ? "[" + t.comm() + "]" : t.comm();
+            out.add(String.format(Locale.ROOT, "%7d %-18s %s %4d %10d %s", t.pid(), comm, t.state(), t.cpu(),
+                    t.switchCount(), t.blockedForS() != null ? String.format(Locale.ROOT, "%.1f s", t.blockedForS()) : ""));
         }
         if (shown.isEmpty()) {
             out.add("    (none)");
@@ -276,55 +339,117 @@ public final class ReportText {
         return out;
     }
 
-    private static List<String> console(JsonNode c) {
+    /** The wait-for graph: cycles first, then chains, then blocked tasks whose lock is unknown. */
+    static List<String> locks(LockJson.Graph g) {
         List<String> out = new ArrayList<>();
-        if (!c.isObject()) {
+        long waiting = g.tasks().stream().filter(t -> t.waitsOn() != null).count();
+        out.add(g.tasks().size() + " blocked tasks, " + waiting + " waiting on a lock; "
+                + (g.cycles().isEmpty() ? "no cycle." : g.cycles().size() + " cycle"
+                + (g.cycles().size() == 1 ? "" : "s") + " (deadlock)."));
+        for (int i = 0; i < g.cycles().size(); i++) {
+            out.add("");
+            out.add("Cycle " + (i + 1) + ":");
+            for (String line : g.cycles().get(i).lines()) {
+                out.addAll(Text.wrap(line, Text.WIDTH, "  ", "      "));
+            }
+        }
+        if (!g.chains().isEmpty()) {
+            out.add("");
+            out.add("Waiting, no cycle:");
+            for (String line : g.chains()) {
+                out.addAll(Text.wrap(line, Text.WIDTH, "  ", "      "));
+            }
+        }
+        List<LockJson.Task> unknown = g.tasks().stream().filter(t -> t.waitsOn() == null).toList();
+        if (!unknown.isEmpty()) {
+            out.add("");
+            out.add("Blocked, lock not found:");
+            for (LockJson.Task t : unknown) {
+                out.addAll(Text.wrap(t.comm() + " (pid " + t.pid() + ", " + t.state() + "): " + t.reason(), Text.WIDTH,
+                        "  ", "      "));
+            }
+        }
+        return out;
+    }
+
+    private static List<String> console(SnapshotDoc.Console c) {
+        List<String> out = new ArrayList<>();
+        if (c == null) {
             out.add("(no console was given)");
             return out;
         }
-        List<String> tail = new ArrayList<>();
-        c.path("tail").forEach(n -> tail.add(n.asText()));
+        List<String> tail = c.tail();
         int from = Math.max(0, tail.size() - 25);
-        out.add("Last " + (tail.size() - from) + " lines of " + c.path("bytes").asLong() + " bytes (all in console.log):");
+        out.add("Last " + (tail.size() - from) + " lines of " + c.bytes() + " bytes (all in console.log):");
         for (String line : tail.subList(from, tail.size())) {
-            out.addAll(Text.hardWrap("  " + line.replaceAll("\\p{Cntrl}", ""), Text.WIDTH, "    "));
+            out.add(Text.quote(line, "  "));
         }
         return out;
     }
 
-    private static List<String> environment(JsonNode s) {
-        JsonNode e = s.path("environment");
+    /** How many of the log's newest records the text shows; snapshot.json has them all. */
+    static final int KERNEL_LOG_LINES = 40;
+
+    /** The detectors' reports first, then the log's newest records as dmesg prints them. */
+    static List<String> kernelLog(LogJson.Tail log) {
         List<String> out = new ArrayList<>();
-        out.addAll(Text.wrap("QEMU: " + e.path("qemu_version").asText("?") + ", accelerator "
-                + e.path("accel").asText("?"), Text.WIDTH, "", "  "));
-        out.addAll(Text.wrap("Host kernel: " + e.path("host_kernel").asText("?"), Text.WIDTH, "", "  "));
-        out.addAll(Text.wrap("Host CPU: " + e.path("host_cpu").asText("?") + " (" + e.path("host_cpus").asInt() + " CPUs)",
-                Text.WIDTH, "", "  "));
-        out.addAll(Text.wrap("Guest kernel: " + e.path("guest_kernel").asText("?"), Text.WIDTH, "", "  "));
-        if (e.hasNonNull("memory_backend")) {
-            out.add("Guest memory read through: " + e.path("memory_backend").asText());
+        out.add("Reports of the kernel's own detectors (" + log.reports().size() + "):");
+        if (log.reports().isEmpty()) {
+            out.add("  (none: no lockup, stall, hung task, lockdep, WARN, BUG, Oops or panic)");
+        }
+        for (LogJson.Report r : log.reports()) {
+            out.add(Text.quote(dmesgTime(r.tsNs()) + " " + r.kind() + ": " + r.line(), "  "));
+        }
+        out.add("");
+        List<String> lines = new ArrayList<>();
+        for (LogJson.Entry e : log.records()) {
+            for (String line : e.text().split("\n", -1)) {
+                lines.add(dmesgTime(e.tsNs()) + " " + line);
+            }
+        }
+        int from = Math.max(0, lines.size() - KERNEL_LOG_LINES);
+        out.add("Last " + (lines.size() - from) + " lines of " + log.records().size() + " records"
+                + (log.omitted() > 0 ? " (" + log.omitted() + " older left out)" : "") + " (all in snapshot.json):");
+        for (String line : lines.subList(from, lines.size())) {
+            out.add(Text.quote(line, "  "));
+        }
+        for (String skipped : log.skipped()) {
+            out.addAll(Text.wrap("(passed over " + skipped + ")", Text.WIDTH, "  ", "    "));
         }
         return out;
     }
 
-    private static List<String> reproduce(JsonNode s) {
-        JsonNode e = s.path("environment");
+    /** {@code [    1.234567]}, the kernel's print_time(). */
+    private static String dmesgTime(long ns) {
+        return String.format(Locale.ROOT, "[%5d.%06d]", ns / 1_000_000_000L, ns % 1_000_000_000L / 1000);
+    }
+
+    private static List<String> environment(SnapshotDoc.Environment e) {
         List<String> out = new ArrayList<>();
-        if (e.hasNonNull("lab_mode")) {
+        out.addAll(Text.wrap("QEMU: " + or(e.qemuVersion(), "?") + ", accelerator " + or(e.accel(), "?"), Text.WIDTH,
+                "", "  "));
+        out.addAll(Text.wrap("Host kernel: " + or(e.hostKernel(), "?"), Text.WIDTH, "", "  "));
+        out.addAll(Text.wrap("Host CPU: " + or(e.hostCpu(), "?") + " (" + e.hostCpus() + " CPUs)", Text.WIDTH, "", "  "));
+        out.addAll(Text.wrap("Guest kernel: " + or(e.guestKernel(), "?"), Text.WIDTH, "", "  "));
+        if (e.memoryBackend() != null) {
+            out.add("Guest memory read through: " + e.memoryBackend());
+        }
+        return out;
+    }
+
+    private static List<String> reproduce(SnapshotDoc.Environment e) {
+        List<String> out = new ArrayList<>();
+        if (e.labMode() != null) {
             out.add("This guest comes from tickwatch's hang lab:");
             out.add("");
-            out.add("  tickwatch lab " + e.path("lab_mode").asText());
+            out.add("  tickwatch lab " + e.labMode());
             out.add("");
         }
-        List<String> argv = new ArrayList<>();
-        e.path("qemu_command").forEach(n -> argv.add(n.asText()));
-        if (argv.isEmpty()) {
+        if (e.qemuCommand().isEmpty()) {
             out.add("(the QEMU command line is unknown)");
             return out;
         }
-        out.add("QEMU command line" + (e.path("lab_mode").isTextual() ? " it ran" : "") + ":");
-        out.add("");
-        out.addAll(Text.shellCommand(argv, Text.WIDTH, "  "));
+        out.addAll(BootFiles.reproduceLines(e));
         return out;
     }
 }

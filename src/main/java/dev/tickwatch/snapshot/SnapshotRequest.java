@@ -1,6 +1,6 @@
 package dev.tickwatch.snapshot;
 
-import dev.tickwatch.boot.Console;
+import dev.tickwatch.probe.Console;
 import dev.tickwatch.guest.GuestKernel;
 import dev.tickwatch.net.Endpoint;
 import dev.tickwatch.probe.Sample;

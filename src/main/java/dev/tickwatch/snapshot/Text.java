@@ -15,61 +15,35 @@ final class Text {
 
     /**
      * Wraps {@code text} at spaces to {@code width} columns; the first line starts with
-     * {@code first}, the others with {@code rest}. A word longer than a line is cut.
+     * {@code first}, the others with {@code rest}. A word longer than a line (a path, a symbol)
+     * stands on a line of its own and runs past the width: cut, it would no longer be found by
+     * grep or pasted whole.
      */
     static List<String> wrap(String text, int width, String first, String rest) {
         List<String> out = new ArrayList<>();
         StringBuilder line = new StringBuilder(first);
         boolean empty = true;
-        for (String word : text.strip().split("\\s+")) {
-            String w = word;
-            while (true) {
-                String prefix = empty ? "" : " ";
-                if (line.length() + prefix.length() + w.length() <= width) {
-                    line.append(prefix).append(w);
-                    empty = false;
-                    break;
-                }
-                if (!empty) {
-                    out.add(line.toString());
-                    line = new StringBuilder(rest);
-                    empty = true;
-                    continue;
-                }
-                // A word longer than a whole line: cut it.
-                int room = Math.max(1, width - line.length());
-                line.append(w, 0, Math.min(room, w.length()));
-                out.add(line.toString());
-                w = w.substring(Math.min(room, w.length()));
-                line = new StringBuilder(rest);
-                if (w.isEmpty()) {
-                    break;
-                }
+        for (String w : text.strip().split("\\s+")) {
+            String prefix = empty ? "" : " ";
+            if (empty || line.length() + prefix.length() + w.length() <= width) {
+                line.append(prefix).append(w);
+                empty = false;
+                continue;
             }
-        }
-        if (!empty || out.isEmpty()) {
             out.add(line.toString());
+            line = new StringBuilder(rest).append(w);
         }
+        out.add(line.toString());
         return out;
     }
 
-    /** Cuts a line that is too long into pieces, continuation pieces indented by {@code rest}. */
-    static List<String> hardWrap(String line, int width, String rest) {
-        List<String> out = new ArrayList<>();
-        String l = line.replace("\t", "    ");
-        if (l.length() <= width) {
-            out.add(l);
-            return out;
-        }
-        out.add(l.substring(0, width));
-        l = l.substring(width);
-        int room = width - rest.length();
-        while (!l.isEmpty()) {
-            int n = Math.min(room, l.length());
-            out.add(rest + l.substring(0, n));
-            l = l.substring(n);
-        }
-        return out;
+    /**
+     * A console or kernel-log line as the report quotes it: whole, after {@code indent}, however
+     * long (LKML keeps log lines as they are; a line cut inside a word no longer greps), with tabs
+     * expanded and control characters dropped.
+     */
+    static String quote(String line, String indent) {
+        return indent + line.replace("\t", "    ").replaceAll("\\p{Cntrl}", "").stripTrailing();
     }
 
     /**

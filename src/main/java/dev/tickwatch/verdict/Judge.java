@@ -3,460 +3,585 @@ package dev.tickwatch.verdict;
 import dev.tickwatch.probe.KernelSample;
 import dev.tickwatch.probe.Sample;
 import dev.tickwatch.probe.VcpuSample;
-import dev.tickwatch.qmp.hmp.LapicState;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
- * Decides a {@link Verdict} from a series of samples (ARCHITECTURE.md, "Verdicts"). Pure: no I/O,
- * no clock; the samples carry their own host times. Checks run from what QEMU reports (panic,
- * shutdown, pause) to what only a series shows (stalls, lockups, deadlocks).
+ * Decides a {@link Verdict} from a series of samples and the decision before (ARCHITECTURE.md,
+ * "Verdicts"). Pure: no I/O, no clock; the samples carry their own host times and the previous
+ * {@link Decision} is the whole state, so a caller that judges repeatedly passes back what it got.
  *
  * <p>The traps it is built around: a healthy NO_HZ guest can leave jiffies untouched in memory
  * for seconds while every CPU sleeps, so a frozen jiffies alone proves nothing; a TIMER_STALL
  * also needs proof that nothing will wake the CPUs (no LAPIC timer armed, or the kernel's next
  * hrtimer already overdue, or timer interrupts that come but never move jiffies). Firmware and the
- * kernel decompressor run with interrupts off, so a spin only counts inside the kernel image.
+ * kernel decompressor run with interrupts off, so a spin only counts inside the kernel image. And
+ * a hang check that stops firing proves nothing either: on a busy host a spinning vCPU that got no
+ * host CPU stands still, and a tick storm's vCPUs are caught in its handler, not in HLT. So
+ * PROGRESSING needs positive evidence, and a hang holds until something progresses.
+ *
+ * <p>The state machine, one step per sample ({@link #next}); "progress" is jiffies advancing,
+ * console bytes growing, a new boot milestone or a task switch (a CPU's current pid changes), seen
+ * over the last {@link #PROGRESS_WINDOW} (or, for a held hang, since it was decided):
+ * <table>
+ * <caption>states and what moves them</caption>
+ * <tr><th>from</th><th>evidence</th><th>to</th></tr>
+ * <tr><td>any</td><td>QEMU or the console says so (panic, shutdown/exit, paused)</td><td>PANICKED, SHUTDOWN, PAUSED</td></tr>
+ * <tr><td>any</td><td>a hang check fires (firmware, spin, stall, soft lockup, sleep deadlock, in that order)</td>
+ *     <td>that verdict, with its own evidence; the same verdict again keeps its first decision time and earliest onset</td></tr>
+ * <tr><td>none, PROGRESSING, UNDECIDED, PAUSED, SHUTDOWN, FIRMWARE_STUCK</td><td>progress; or healthy
+ *     NO_HZ sleep (every vCPU in HLT with IF=1, a LAPIC timer armed, the next hrtimer after the last tick
+ *     and not overdue, no storm of timer interrupts)</td><td>PROGRESSING</td></tr>
+ * <tr><td>same</td><td>neither</td><td>UNDECIDED, with the reason: series too short, host starved
+ *     (QEMU's or the vCPU threads' schedstat wait share), nothing readable, or no progress and no hang proven yet</td></tr>
+ * <tr><td>a hang (TIMER_STALL, SPIN_LOCKUP, SOFT_LOCKUP, SLEEP_DEADLOCK, PANICKED)</td><td>progress that ends
+ *     it: TIMER_STALL and PANICKED any progress; SPIN_LOCKUP every CPU it held out of the spin (halted,
+ *     or interrupts on with another task) and progress; SOFT_LOCKUP its CPU halted or on another task;
+ *     SLEEP_DEADLOCK a new milestone or a task list without long D-state waits</td><td>PROGRESSING</td></tr>
+ * <tr><td>a hang</td><td>no such progress (healthy-sleep evidence does not count)</td><td>the same hang,
+ *     "still", with its age and why its check no longer fires</td></tr>
+ * </table>
  */
 public final class Judge {
+
+    /** How far back progress is looked for: a freeze this long is what a stall needs too (at the defaults). */
+    static final long PROGRESS_WINDOW = 2_000_000_000L;
 
     private Judge() {
     }
 
-    /** The verdict for the series (oldest first); PROGRESSING with low confidence when it is too short to say more. */
+    /** The verdict for the series (oldest first) with nothing decided before: {@code next(null, series, t)}. */
     public static Decision judge(List<Sample> series, Thresholds t) {
+        return next(null, series, t);
+    }
+
+    /**
+     * The verdict for the series (oldest first), given the decision the previous sample got (null
+     * for the first): a hang it held stays until something progresses.
+     */
+    public static Decision next(Decision previous, List<Sample> series, Thresholds t) {
         if (series.isEmpty()) {
             throw new IllegalArgumentException("no samples");
         }
         Sample last = series.get(series.size() - 1);
-        Decision d = fromQemu(series, last);
-        if (d == null) {
-            d = firmwareStuck(series, last, t);
+        Decision fact = Checks.fromQemu(series, last);
+        if (fact != null) {
+            return carry(previous, fact);
         }
-        if (d == null) {
-            d = spinLockup(series, last, t);
+        boolean held = previous != null && previous.verdict().isHang();
+        if (series.size() < 2 && !held) {
+            return carry(previous, undecided(last, List.of("series too short: one sample, nothing to compare it with yet"),
+                    series));
         }
-        if (d == null) {
-            d = timerStall(series, last, t);
+        Decision hang = Checks.firmwareStuck(series, last, t);
+        if (hang == null) {
+            hang = Checks.spinLockup(series, last, t);
         }
-        if (d == null) {
-            d = softLockup(series, last, t);
+        if (hang == null) {
+            hang = Checks.timerStall(series, last, t);
         }
-        if (d == null) {
-            d = sleepDeadlock(series, last, t);
+        if (hang == null) {
+            hang = Checks.softLockup(series, last, t);
         }
-        return d != null ? d : progressing(series, last);
-    }
-
-    // ---- what QEMU and the console say outright
-
-    private static Decision fromQemu(List<Sample> series, Sample last) {
-        if (last.consolePanic() || "guest-panicked".equals(last.status())) {
+        if (hang == null) {
+            hang = Checks.sleepDeadlock(series, last, t);
+        }
+        if (hang != null) {
+            return carry(previous, withKernelReports(hang, series));
+        }
+        if (held) {
+            List<String> ended = ended(previous, series, last, t);
+            if (ended.isEmpty()) {
+                return still(previous, series, last, t);
+            }
             List<String> ev = new ArrayList<>();
-            if (last.consolePanic()) {
-                ev.add("the console shows \"Kernel panic\"");
-            }
-            if ("guest-panicked".equals(last.status())) {
-                ev.add("QEMU reports the guest panicked (query-status: guest-panicked)");
-            }
-            Sample onset = firstWhere(series, s -> s.consolePanic() || "guest-panicked".equals(s.status()));
-            return new Decision(Verdict.PANICKED, null, 0.99, ev, onset.hostTimeNs(), last.hostTimeNs());
+            ev.add(String.format(Locale.ROOT, "progress again after %s (held %.1f s): %s", previous.verdict(),
+                    (last.hostTimeNs() - previous.sinceNs()) / 1e9, String.join("; ", ended)));
+            ev.addAll(context(last));
+            return carry(previous, new Decision(Verdict.PROGRESSING, null, 0.8, ev, last.hostTimeNs(), last.hostTimeNs()));
         }
-        if ("exited".equals(last.status()) || "shutdown".equals(last.status())) {
-            return new Decision(Verdict.SHUTDOWN, null, 0.99,
-                    List.of("exited".equals(last.status()) ? "QEMU exited" : "the guest powered off (query-status: shutdown)",
-                            "last milestone: " + Objects.requireNonNullElse(last.lastMilestone(), "none")),
-                    last.hostTimeNs(), last.hostTimeNs());
+        Decision p = progressing(series, last, t);
+        if (p == null) {
+            p = healthySleep(series, last, t);
         }
-        if (!last.running()) {
-            return new Decision(Verdict.PAUSED, null, 0.99, List.of("QEMU has the VM stopped (query-status: "
-                    + last.status() + "): no vCPU runs, so no verdict about the guest itself"),
-                    last.hostTimeNs(), last.hostTimeNs());
-        }
-        return null;
+        return carry(previous, p != null ? p : undecided(series, last, t));
     }
 
-    private static Decision firmwareStuck(List<Sample> series, Sample last, Thresholds t) {
-        Sample first = series.get(0);
-        boolean everKernel = series.stream().anyMatch(s -> s.lastMilestone() != null
-                || s.cpus().stream().anyMatch(VcpuSample::inKernelImage) || s.kernel() != null);
-        if (everKernel || span(first, last) < t.firmware().toNanos()) {
-            return null;
+    /** At most this many of the kernel's own reports are quoted in a verdict's evidence. */
+    private static final int REPORTS_QUOTED = 3;
+
+    /**
+     * {@code d} with the kernel's own detectors' reports seen in the series (its soft-lockup
+     * watchdog, RCU stall detector, hung-task detector, lockdep) quoted after the evidence: the
+     * kernel's word beside ours. The newest few; they add to the verdict, they never make it.
+     */
+    private static Decision withKernelReports(Decision d, List<Sample> series) {
+        List<dev.tickwatch.guest.log.LogJson.Report> reports = Checks.kernelReports(series, REPORTS_QUOTED);
+        if (reports.isEmpty()) {
+            return d;
         }
-        VcpuSample c = last.cpus().isEmpty() ? null : last.cpus().get(0);
-        return new Decision(Verdict.FIRMWARE_STUCK, null, 0.9, List.of(
-                String.format(Locale.ROOT, "no kernel after %.1f s: no vCPU ever ran in the kernel image and the console"
-                        + " shows no \"Linux version\"", seconds(span(first, last))),
-                c == null ? "no vCPU state" : String.format(Locale.ROOT, "CPU0 at %s RIP=0x%x", c.longMode() ? "64-bit" : "32/16-bit",
-                        c.rip())), first.hostTimeNs(), last.hostTimeNs());
+        List<String> ev = new ArrayList<>(d.evidence());
+        for (var r : reports) {
+            ev.add(String.format(Locale.ROOT, "the kernel's %s report [%5d.%06d]: %s", r.kind(), r.tsNs() / 1_000_000_000L,
+                    r.tsNs() % 1_000_000_000L / 1000, r.line()));
+        }
+        return d.withEvidence(ev);
     }
 
-    // ---- spin with interrupts off
-
-    private static Decision spinLockup(List<Sample> series, Sample last, Thresholds t) {
-        List<Sample> w = window(series, last, t.spin().toNanos());
-        if (w == null) {
-            return null;
+    /** {@code d}, continuing {@code previous} when it is the same verdict: first decided then, earliest onset, its CPUs too. */
+    private static Decision carry(Decision previous, Decision d) {
+        if (previous == null || previous.verdict() != d.verdict()) {
+            return d;
         }
-        List<String> evidence = new ArrayList<>();
-        List<Integer> spinning = new ArrayList<>();
-        for (VcpuSample c : last.cpus()) {
-            int cpu = c.cpu();
-            if (!w.stream().allMatch(s -> s.cpus().size() > cpu && spinsHard(s.cpus().get(cpu)))) {
-                continue;
+        Decision c = d.since(previous.sinceNs());
+        if (d.verdict().isHang()) {
+            if (previous.onsetNs() < d.onsetNs() || (previous.onsetNs() == d.onsetNs() && !previous.onsetIsLowerBound())) {
+                c = c.withOnset(previous.onsetNs(), previous.onsetHow());
             }
-            // On a loaded host a vCPU thread that does not get a host CPU stands still at whatever
-            // RIP it had, interrupts off or not. It must have run for half the threshold to count.
-            long ran = ranNs(w, cpu);
-            if (ran >= 0 && ran < t.spin().toNanos() / 2) {
-                continue;
+            Map<Integer, Integer> cpus = new HashMap<>(previous.cpus());
+            cpus.putAll(d.cpus());
+            c = c.withCpus(cpus);
+        }
+        return c;
+    }
+
+    // ---- progress
+
+    /** The samples progress is looked for in: the last PROGRESS_WINDOW (or stall threshold, if shorter), or all there are. */
+    private static List<Sample> progressWindow(List<Sample> series, Sample last, Thresholds t) {
+        List<Sample> w = Checks.window(series, last, Math.min(PROGRESS_WINDOW, t.stall().toNanos()));
+        return w != null ? w : series;
+    }
+
+    /** What progressed between the first and the last of {@code w}; empty when nothing did. */
+    static List<String> progress(List<Sample> w) {
+        List<String> out = new ArrayList<>();
+        if (w.size() < 2) {
+            return out;
+        }
+        Sample first = w.get(0);
+        Sample last = w.get(w.size() - 1);
+        double span = (last.hostTimeNs() - first.hostTimeNs()) / 1e9;
+        // A sample whose kernel read failed (a list mid-update) hides nothing: compare the readings there are.
+        Sample firstKernel = null;
+        for (int i = 0; i < w.size() && firstKernel == null; i++) {
+            firstKernel = w.get(i).kernel() != null ? w.get(i) : null;
+        }
+        Sample lastKernel = null;
+        for (int i = w.size() - 1; i >= 0 && lastKernel == null; i--) {
+            lastKernel = w.get(i).kernel() != null ? w.get(i) : null;
+        }
+        if (firstKernel != null && lastKernel != null && lastKernel.kernel().jiffies() != firstKernel.kernel().jiffies()) {
+            out.add(String.format(Locale.ROOT, "jiffies +%d in %.1f s", lastKernel.kernel().jiffies() - firstKernel.kernel().jiffies(),
+                    (lastKernel.hostTimeNs() - firstKernel.hostTimeNs()) / 1e9));
+        }
+        if (first.consoleBytes() >= 0 && last.consoleBytes() > first.consoleBytes()) {
+            out.add(String.format(Locale.ROOT, "console +%d bytes in %.1f s", last.consoleBytes() - first.consoleBytes(), span));
+        }
+        if (!Objects.equals(first.lastMilestone(), last.lastMilestone()) && last.lastMilestone() != null) {
+            out.add("new milestone: " + last.lastMilestone());
+        }
+        Map<Integer, Set<Integer>> pids = new HashMap<>();
+        for (Sample s : w) {
+            if (s.kernel() != null) {
+                for (KernelSample.Cpu c : s.kernel().cpus()) {
+                    if (c.currentPid() >= 0) {
+                        pids.computeIfAbsent(c.cpu(), k -> new LinkedHashSet<>()).add(c.currentPid());
+                    }
+                }
             }
-            spinning.add(cpu);
-            Set<String> where = w.stream().map(s -> s.cpus().get(cpu)).map(Judge::where)
-                    .collect(Collectors.toCollection(LinkedHashSet::new));
-            double busy = busyShare(w, cpu);
-            evidence.add(String.format(Locale.ROOT, "CPU%d spins with interrupts off for %.1f s: HLT=0 IF=0, RIP at %s%s",
-                    cpu, seconds(span(w.get(0), last)), String.join(", ", limit(where, 3)),
-                    busy >= 0 ? String.format(Locale.ROOT, "; its vCPU thread busy %.0f%% of the time", busy * 100) : ""));
         }
-        if (spinning.isEmpty()) {
-            return null;
-        }
-        Sample onset = onset(series, last, s -> spinning.stream().allMatch(cpu -> s.cpus().size() > cpu
-                && spinsHard(s.cpus().get(cpu))));
-        evidence.add(0, spinning.size() == last.cpus().size()
-                ? allVcpus(spinning.size()) + " spin" + (spinning.size() == 1 ? "s" : "") + " in the kernel with interrupts off"
-                : spinning.size() + " of " + last.cpus().size() + " vCPUs spin in the kernel with interrupts off");
-        evidence.add(jiffiesLine(w, last));
-        double confidence = 0.8;
-        if (spinning.stream().allMatch(cpu -> busyShare(w, cpu) >= 0.5)) {
-            confidence += 0.1;
-        }
-        if (spinning.stream().anyMatch(cpu -> where(last.cpus().get(cpu)).contains("spin_lock"))) {
-            confidence += 0.05;
-        }
-        return new Decision(Verdict.SPIN_LOCKUP, null, confidence, evidence, onset.hostTimeNs(), last.hostTimeNs());
+        pids.entrySet().stream().filter(e -> e.getValue().size() > 1).findFirst().ifPresent(e -> out.add(String.format(
+                Locale.ROOT, "task switches on CPU%d (pids %s)", e.getKey(), Checks.limit(toStrings(e.getValue()), 4))));
+        return out;
     }
 
-    private static boolean spinsHard(VcpuSample c) {
-        return !c.halted() && !c.interruptsEnabled() && c.inKernelImage();
+    private static Set<String> toStrings(Set<Integer> s) {
+        Set<String> out = new LinkedHashSet<>();
+        s.forEach(i -> out.add(Integer.toString(i)));
+        return out;
     }
 
-    // ---- timers stopped while idle
-
-    private static Decision timerStall(List<Sample> series, Sample last, Thresholds t) {
-        List<Sample> w = window(series, last, t.stall().toNanos());
-        if (w == null || last.cpus().isEmpty()) {
-            return null;
-        }
-        boolean allIdle = w.stream().allMatch(s -> !s.cpus().isEmpty()
-                && s.cpus().stream().allMatch(c -> c.halted() && c.interruptsEnabled()));
-        if (!allIdle) {
-            return null;
-        }
-        boolean kernelKnown = w.stream().allMatch(s -> s.kernel() != null);
-        List<String> ev = new ArrayList<>();
-        Set<String> where = last.cpus().stream().map(Judge::where).collect(Collectors.toCollection(LinkedHashSet::new));
-        double span = seconds(span(w.get(0), last));
-        ev.add(String.format(Locale.ROOT, "%s in HLT with IF=1 at %s for %.1f s", allVcpus(last.cpus().size()),
-                String.join(", ", limit(where, 2)), span));
-        boolean lapicIdle = last.cpus().stream().allMatch(c -> c.lapic() != null && !c.lapic().armed());
-        String lapic = lapicLine(last);
-        if (!kernelKnown) {
-            // Without guest memory only the LAPIC can tell a stall from a long NO_HZ sleep.
-            if (!lapicIdle || w.stream().anyMatch(s -> !s.cpus().stream().allMatch(c -> c.lapic() != null && !c.lapic().armed()))) {
+    private static Decision progressing(List<Sample> series, Sample last, Thresholds t) {
+        List<Sample> w = progressWindow(series, last, t);
+        List<String> ev = progress(w);
+        double confidence = ev.stream().anyMatch(e -> e.startsWith("jiffies")) ? 0.9 : 0.8;
+        if (ev.isEmpty()) {
+            String fw = beforeTheKernel(series, w, t);
+            if (fw == null) {
                 return null;
             }
-            ev.add(lapic);
-            ev.add("no kernel readings (guest memory not readable): jiffies and kernel timers unknown");
-            Sample onset = onset(series, last, s -> s.cpus().stream().allMatch(c -> c.halted() && c.interruptsEnabled()
-                    && c.lapic() != null && !c.lapic().armed()));
-            return new Decision(Verdict.TIMER_STALL, "lost-timer", 0.6, ev, onset.hostTimeNs(), last.hostTimeNs());
+            ev.add(fw);
+            confidence = 0.5;
         }
-        long jiffies = last.kernel().jiffies();
-        if (w.stream().anyMatch(s -> s.kernel().jiffies() != jiffies)) {
+        ev.addAll(context(last));
+        return new Decision(Verdict.PROGRESSING, null, confidence, ev, last.hostTimeNs(), last.hostTimeNs());
+    }
+
+    /**
+     * Firmware and the decompressor print nothing and have no kernel to read: before the kernel
+     * starts, a vCPU that runs and moves is all the progress there is to see (FIRMWARE_STUCK bounds it).
+     */
+    private static String beforeTheKernel(List<Sample> series, List<Sample> w, Thresholds t) {
+        // A first kernel reading is not yet a sign of life: jiffies stand still until the timer
+        // interrupt is set up (6.1 RT under TCG: 0.6 s of readings, no console, one jiffy).
+        if (w.size() < 2 || kernelShowedLife(series)) {
             return null;
         }
-        Sample frozenSince = onset(series, last, s -> s.kernel() != null && s.kernel().jiffies() == jiffies);
-        double frozenS = seconds(last.hostTimeNs() - frozenSince.hostTimeNs());
-        // The guest's clock now is at least the last tick plus the host time jiffies have stood still.
-        long guestNowAtLeast = last.kernel().lastJiffiesUpdateNs() + (last.hostTimeNs() - frozenSince.hostTimeNs());
-        KernelSample.Cpu soonest = null;
-        for (KernelSample.Cpu c : last.kernel().cpus()) {
-            if (soonest == null || c.expiresNextNs() < soonest.expiresNextNs()) {
-                soonest = c;
+        if (Checks.everKernel(series)) {
+            return earlyKernel(series, w, t);
+        }
+        Sample a = w.get(0);
+        Sample b = w.get(w.size() - 1);
+        for (VcpuSample c : b.cpus()) {
+            VcpuSample before = Checks.vcpu(a, c.cpu());
+            if (before != null && before.rip() != c.rip() && (c.threadCpuNs() < 0 || c.threadCpuNs() > before.threadCpuNs())) {
+                return String.format(Locale.ROOT, "firmware or early boot: CPU%d runs (RIP 0x%x, then 0x%x) before the kernel",
+                        c.cpu(), before.rip(), c.rip());
             }
         }
-        long overdueNs = soonest == null || soonest.expiresNextNs() == Long.MAX_VALUE ? 0
-                : guestNowAtLeast - soonest.expiresNextNs();
-        boolean overdue = overdueNs > t.overdueMargin().toNanos();
-        // A QEMU starved of host CPU cannot fire the guest's timers on time: a healthy idle guest
-        // then looks exactly like a stalled one. Wait until QEMU has had the CPU it asked for.
-        double starved = waitShare(frozenSince, last);
-        if (starved > 0.5) {
-            return null;
-        }
-        long locDelta = locDelta(frozenSince, last);
-        boolean storm = locDelta > Math.max(10, (long) (frozenS * 20));
-        boolean locFrozen = locDelta == 0;
-        if (!storm && !overdue && !lapicIdle) {
-            return null; // a long NO_HZ sleep with a timer armed for later: healthy
-        }
-        String flavour = storm ? "tick-storm" : "lost-timer";
-        ev.add(String.format(Locale.ROOT, "jiffies frozen at %d for %.1f s", jiffies, frozenS));
-        if (storm) {
-            ev.add(String.format(Locale.ROOT, "local timer interrupts keep coming (%d in %.1f s) but jiffies never advance",
-                    locDelta, frozenS));
-        } else if (locFrozen) {
-            ev.add(String.format(Locale.ROOT, "local timer interrupts frozen on every CPU (LOC %s)",
-                    last.kernel().cpus().stream().map(c -> Long.toString(c.localTimerInterrupts())).collect(Collectors.joining("/"))));
-        }
-        if (overdue) {
-            ev.add(String.format(Locale.ROOT, "CPU%d hrtimer expires_next %.1f s in the past", soonest.cpu(), overdueNs / 1e9));
-        }
-        ev.add(lapic);
-        double confidence = 0.55 + (overdue ? 0.15 : 0) + (lapicIdle ? 0.15 : 0) + (locFrozen || storm ? 0.1 : 0)
-                + (frozenS >= 2 * seconds(t.stall().toNanos()) ? 0.04 : 0);
-        return new Decision(Verdict.TIMER_STALL, flavour, confidence, ev, frozenSince.hostTimeNs(), last.hostTimeNs());
+        // The decompressor, too, may sit on one rep movs for seconds: then its CPU time is what shows.
+        return earlyKernel(series, w, t);
     }
 
-    private static long locDelta(Sample from, Sample to) {
-        if (from.kernel() == null || to.kernel() == null) {
-            return 0;
-        }
-        long a = from.kernel().cpus().stream().mapToLong(KernelSample.Cpu::localTimerInterrupts).sum();
-        long b = to.kernel().cpus().stream().mapToLong(KernelSample.Cpu::localTimerInterrupts).sum();
-        return b - a;
-    }
-
-    private static String lapicLine(Sample s) {
-        Set<String> states = new LinkedHashSet<>();
-        for (VcpuSample c : s.cpus()) {
-            LapicState l = c.lapic();
-            states.add(l == null ? "unknown" : l.timerMode() + (l.masked() ? ", masked" : "")
-                    + (l.armed() ? ", armed (" + l.currentCount() + " left)" : ", nothing armed"));
-        }
-        return "LAPIC timer: " + String.join("; ", states);
-    }
-
-    // ---- busy in the kernel with interrupts on
-
-    private static Decision softLockup(List<Sample> series, Sample last, Thresholds t) {
-        List<Sample> w = window(series, last, t.softLockup().toNanos());
-        if (w == null) {
-            return null;
-        }
-        for (VcpuSample c : last.cpus()) {
-            int cpu = c.cpu();
-            boolean busyInKernel = w.stream().allMatch(s -> s.cpus().size() > cpu && !s.cpus().get(cpu).halted()
-                    && s.cpus().get(cpu).inKernelImage());
-            if (!busyInKernel) {
+    /**
+     * The kernel runs but cannot be read yet (before the probe's first kernel reading: early
+     * boot, per-CPU areas not set up, kallsyms not found yet) and its console may be quiet for
+     * seconds. A vCPU that gets CPU time and is seen at three or more different kernel addresses
+     * is booting; a spin shows one to three. Only until the kernel shows life ({@link #kernelShowedLife}),
+     * and only for {@link #earlyTooLong}'s bound of CPU time.
+     */
+    private static String earlyKernel(List<Sample> series, List<Sample> w, Thresholds t) {
+        Sample a = w.get(0);
+        Sample b = w.get(w.size() - 1);
+        for (VcpuSample c : b.cpus()) {
+            VcpuSample before = Checks.vcpu(a, c.cpu());
+            if (before == null || (c.threadCpuNs() >= 0 && c.threadCpuNs() <= before.threadCpuNs())) {
                 continue;
             }
-            Integer pid = currentPid(last, cpu);
-            boolean sameTask = pid != null && pid > 0 && w.stream().allMatch(s -> Objects.equals(currentPid(s, cpu), pid));
-            boolean jiffiesMove = w.get(0).kernel() != null && last.kernel() != null
-                    && last.kernel().jiffies() != w.get(0).kernel().jiffies();
-            double busy = busyShare(w, cpu);
-            if (!sameTask || !jiffiesMove || (busy >= 0 && busy < 0.5)) {
+            if (isEarlyTooLong(series, c.cpu(), t)) {
+                // A kernel that ran this long and never moved jiffies nor printed is not booting
+                // as far as anyone can see: not progress (undecided says why).
                 continue;
             }
-            Set<String> where = w.stream().map(s -> where(s.cpus().get(cpu))).collect(Collectors.toCollection(LinkedHashSet::new));
-            List<String> ev = new ArrayList<>();
-            String comm = last.kernel().cpus().stream().filter(k -> k.cpu() == cpu).map(KernelSample.Cpu::currentComm)
-                    .findFirst().orElse("?");
-            ev.add(String.format(Locale.ROOT, "CPU%d stuck in the kernel for %.1f s on one task, %s (pid %d), without scheduling",
-                    cpu, seconds(span(w.get(0), last)), comm, pid));
-            ev.add("interrupts on (IF=1), RIP at " + String.join(", ", limit(where, 3)));
-            ev.add(jiffiesLine(w, last));
-            if (busy >= 0) {
-                ev.add(String.format(Locale.ROOT, "its vCPU thread busy %.0f%% of the time", busy * 100));
+            Set<Long> rips = new LinkedHashSet<>();
+            for (Sample s : w) {
+                for (VcpuSample x : s.cpus()) {
+                    if (x.cpu() == c.cpu() && !x.halted()) {
+                        rips.add(x.rip());
+                    }
+                }
             }
-            Sample onset = onset(series, last, s -> s.cpus().size() > cpu && !s.cpus().get(cpu).halted()
-                    && Objects.equals(currentPid(s, cpu), pid));
-            return new Decision(Verdict.SOFT_LOCKUP, null, busy >= 0 ? 0.85 : 0.7, ev, onset.hostTimeNs(), last.hostTimeNs());
+            if (rips.size() >= 3) {
+                return String.format(Locale.ROOT, "early boot: CPU%d runs in the kernel at %d different addresses,"
+                        + " no kernel readings yet", c.cpu(), rips.size());
+            }
+            // Before userland and before the first kernel reading, the kernel may sit on one
+            // instruction for seconds (a rep stos clearing memory under TCG, on a starved host):
+            // CPU time spent is all there is to see; Checks.firmwareStuck and the spin check bound it.
+            long ran = c.threadCpuNs() >= 0 && before.threadCpuNs() >= 0 ? c.threadCpuNs() - before.threadCpuNs() : -1;
+            if ((b.lastMilestone() == null || b.lastMilestone().equals("kernel")) && !c.halted() && ran > 0) {
+                return String.format(Locale.ROOT, "early boot: CPU%d ran %.1f s of CPU in %.1f s before the kernel's first"
+                        + " console line, no kernel readings yet", c.cpu(), ran / 1e9, (b.hostTimeNs() - a.hostTimeNs()) / 1e9);
+            }
         }
         return null;
     }
 
-    private static Integer currentPid(Sample s, int cpu) {
-        if (s.kernel() == null) {
-            return null;
+    /**
+     * The kernel's own signs of life: jiffies that moved between two readings, or userland. Until
+     * then early boot shows only as a vCPU that runs (CPU time, RIPs), bounded by {@link #earlyTooLong}.
+     */
+    static boolean kernelShowedLife(List<Sample> series) {
+        long seen = -1;
+        for (Sample s : series) {
+            if (s.lastMilestone() != null && !s.lastMilestone().equals("kernel")) {
+                return true;
+            }
+            if (s.kernel() != null && s.kernel().jiffies() > 0) {
+                if (seen > 0 && s.kernel().jiffies() != seen) {
+                    return true;
+                }
+                seen = s.kernel().jiffies();
+            }
         }
-        return s.kernel().cpus().stream().filter(k -> k.cpu() == cpu).map(KernelSample.Cpu::currentPid).findFirst().orElse(null);
+        return false;
     }
 
-    // ---- tasks sleeping on each other
+    /**
+     * Why early boot has lasted too long to count a running vCPU as progress: the CPU in the
+     * kernel image got FIRMWARE_STUCK's bound of CPU time (10 s by default; a healthy TCG boot
+     * needs under 2 s of it from its first kernel instruction to its first jiffy) with jiffies
+     * never moving and no userland. A kernel spinning on a timer that never comes (a calibration
+     * loop with IF=1) looks like early boot otherwise. Null while within the bound.
+     */
+    static String earlyTooLong(List<Sample> series, int cpu, Thresholds t) {
+        int from = earlyFrom(series, cpu);
+        if (!tooLongSince(series, from, cpu, t)) {
+            return null;
+        }
+        long ran = Checks.ranNs(series.subList(from, series.size()), cpu);
+        long span = series.get(series.size() - 1).hostTimeNs() - series.get(from).hostTimeNs();
+        return String.format(Locale.ROOT, "early boot: CPU%d %s in the kernel, and jiffies never moved and no userland",
+                cpu, ran >= 0 ? String.format(Locale.ROOT, "ran %.1f s of CPU", ran / 1e9)
+                        : String.format(Locale.ROOT, "spent %.1f s", span / 1e9));
+    }
 
-    private static Decision sleepDeadlock(List<Sample> series, Sample last, Thresholds t) {
-        Sample withTasks = null;
-        for (int i = series.size() - 1; i >= 0 && withTasks == null; i--) {
+    /** {@link #earlyTooLong}'s test without its sentence, for the checks that only ask whether. */
+    static boolean isEarlyTooLong(List<Sample> series, int cpu, Thresholds t) {
+        return tooLongSince(series, earlyFrom(series, cpu), cpu, t);
+    }
+
+    private static boolean tooLongSince(List<Sample> series, int from, int cpu, Thresholds t) {
+        if (from < 0) {
+            return false;
+        }
+        long ran = Checks.ranNs(series.subList(from, series.size()), cpu);
+        long span = series.get(series.size() - 1).hostTimeNs() - series.get(from).hostTimeNs();
+        // FIRMWARE_STUCK's own bound: a third of its wall time as CPU time, or the wall time when
+        // CPU time is unknown.
+        return (ran >= 0 && ran >= t.firmware().toNanos() / 3) || (ran < 0 && span >= t.firmware().toNanos());
+    }
+
+    /** The index of the first sample with a kernel reading or CPU {@code cpu} in the kernel image; -1 when none. */
+    private static int earlyFrom(List<Sample> series, int cpu) {
+        for (int i = 0; i < series.size(); i++) {
             Sample s = series.get(i);
-            if (s.kernel() != null && s.kernel().blockedTasks() != null) {
-                withTasks = s;
+            if (s.kernel() != null) {
+                return i;
+            }
+            for (VcpuSample x : s.cpus()) {
+                if (x.cpu() == cpu && x.inKernelImage()) {
+                    return i;
+                }
             }
         }
-        if (withTasks == null || last.kernel() == null) {
-            return null;
-        }
-        double limit = seconds(t.sleepDeadlock().toNanos());
-        List<KernelSample.BlockedTask> stuck = withTasks.kernel().blockedTasks().stream()
-                .filter(b -> b.blockedForS() >= limit).toList();
-        if (stuck.isEmpty() || "done".equals(last.lastMilestone())) {
-            return null;
-        }
-        double longest = stuck.stream().mapToDouble(KernelSample.BlockedTask::blockedForS).max().orElse(0);
-        // No milestone may have advanced while they were stuck (as far back as the series goes).
-        long since = last.hostTimeNs() - (long) (longest * 1e9);
-        boolean milestoneMoved = series.stream().filter(s -> s.hostTimeNs() >= since)
-                .map(Sample::lastMilestone).distinct().count() > 1;
-        if (milestoneMoved) {
-            return null;
-        }
-        Sample first = series.stream().filter(s -> s.hostTimeNs() >= since).findFirst().orElse(series.get(0));
-        boolean jiffiesMove = first.kernel() != null && first.kernel().jiffies() != last.kernel().jiffies();
-        List<String> ev = new ArrayList<>();
-        ev.add(String.format(Locale.ROOT, "%d task%s in D state for over %.0f s: %s", stuck.size(), stuck.size() == 1 ? "" : "s",
-                limit, stuck.stream().limit(6).map(b -> String.format(Locale.ROOT, "%s (pid %d, %.1f s)", b.comm(), b.pid(),
-                        b.blockedForS())).collect(Collectors.joining(", "))));
-        ev.add(jiffiesMove ? jiffiesLine(List.of(first, last), last) : "jiffies: too few readings to say time goes on");
-        ev.add("no boot milestone for " + String.format(Locale.ROOT, "%.0f s", seconds(last.hostTimeNs() - first.hostTimeNs()))
-                + "; last milestone: " + Objects.requireNonNullElse(last.lastMilestone(), "none"));
-        long idle = last.cpus().stream().filter(VcpuSample::halted).count();
-        ev.add(idle + " of " + last.cpus().size() + " vCPUs idle (HLT)");
-        return new Decision(Verdict.SLEEP_DEADLOCK, null, jiffiesMove ? 0.85 : 0.7, ev,
-                last.hostTimeNs() - (long) (longest * 1e9), last.hostTimeNs());
+        return -1;
     }
 
-    // ---- nothing wrong
-
-    private static Decision progressing(List<Sample> series, Sample last) {
-        List<String> ev = new ArrayList<>();
-        Sample first = series.get(Math.max(0, series.size() - 9));
-        double confidence = 0.5;
-        if (first != last && first.kernel() != null && last.kernel() != null) {
-            long dj = last.kernel().jiffies() - first.kernel().jiffies();
-            if (dj > 0) {
-                confidence = 0.9;
+    /**
+     * A healthy NO_HZ idle guest leaves jiffies alone while every CPU sleeps. It is asleep, not
+     * stalled, when every vCPU is in HLT with IF=1, some CPU's next hrtimer lies after the last tick
+     * with its LAPIC timer counting down to it, no CPU's timer is overdue (against the least the
+     * guest's clock can have advanced), and timer interrupts do not storm. The guest's "now" is only
+     * a lower bound while it sleeps, so this says "not provably overdue": once the sleep outlasts the
+     * armed timer by the margin, the stall check takes over.
+     */
+    private static Decision healthySleep(List<Sample> series, Sample last, Thresholds t) {
+        KernelSample k = last.kernel();
+        if (k == null || last.cpus().isEmpty() || !last.cpus().stream().allMatch(c -> c.halted() && c.interruptsEnabled())
+                || !Ktime.plausible(k.lastJiffiesUpdateNs())) {
+            return null;
+        }
+        Sample frozenSince = Checks.onset(series, last, s -> s.kernel() != null && s.kernel().jiffies() == k.jiffies());
+        long frozenNs = last.hostTimeNs() - frozenSince.hostTimeNs();
+        long guestNowAtLeast = k.lastJiffiesUpdateNs() + frozenNs;
+        KernelSample.Cpu next = null;
+        for (KernelSample.Cpu c : k.cpus()) {
+            if (!Ktime.plausible(c.expiresNextNs())) {
+                continue;
             }
-            ev.add(String.format(Locale.ROOT, "jiffies +%d in %.1f s", dj, seconds(span(first, last))));
-        } else if (last.kernel() == null) {
-            ev.add("no kernel readings yet" + (last.cpus().stream().anyMatch(VcpuSample::inKernelImage) ? "" : " (firmware or early boot)"));
+            if (guestNowAtLeast - c.expiresNextNs() > t.overdueMargin().toNanos()) {
+                return null;
+            }
+            VcpuSample v = Checks.vcpu(last, c.cpu());
+            boolean armed = v != null && v.lapic() != null && v.lapic().armed();
+            if (armed && c.expiresNextNs() > k.lastJiffiesUpdateNs() && (next == null || c.expiresNextNs() < next.expiresNextNs())) {
+                next = c;
+            }
         }
-        if (first != last && last.consoleBytes() >= 0 && last.consoleBytes() > first.consoleBytes()) {
-            ev.add("console +" + (last.consoleBytes() - first.consoleBytes()) + " bytes");
-            confidence = Math.max(confidence, 0.8);
+        if (next == null || Checks.locDelta(frozenSince, last) > Math.max(10, frozenNs / 50_000_000L)) {
+            return null;
         }
+        List<String> ev = new ArrayList<>();
+        ev.add(String.format(Locale.ROOT, "asleep in NO_HZ idle: %s in HLT with IF=1, jiffies still for %s", Checks.allVcpus(
+                last.cpus().size()), Ktime.seconds(frozenNs, frozenSince == series.get(0))));
+        ev.add(String.format(Locale.ROOT, "CPU%d's next hrtimer is %.3f s after the last tick and its LAPIC timer is armed;"
+                + " no CPU's timer is overdue", next.cpu(), (next.expiresNextNs() - k.lastJiffiesUpdateNs()) / 1e9));
+        ev.addAll(context(last));
+        return new Decision(Verdict.PROGRESSING, null, 0.7, ev, last.hostTimeNs(), last.hostTimeNs());
+    }
+
+    private static List<String> context(Sample last) {
+        List<String> ev = new ArrayList<>();
         if (last.lastMilestone() != null) {
             ev.add("last milestone: " + last.lastMilestone());
         }
         long idle = last.cpus().stream().filter(VcpuSample::halted).count();
         ev.add(idle + " of " + last.cpus().size() + " vCPUs idle");
-        return new Decision(Verdict.PROGRESSING, null, confidence, ev, last.hostTimeNs(), last.hostTimeNs());
+        return ev;
     }
 
-    // ---- helpers
+    // ---- holding a hang
 
-    /**
-     * The samples of the last {@code ns} of host time, from the newest sample at or before the
-     * window's start; null when the series does not reach back that far (too early to decide).
-     */
-    static List<Sample> window(List<Sample> series, Sample last, long ns) {
-        long start = last.hostTimeNs() - ns;
-        int from = -1;
-        for (int i = series.size() - 1; i >= 0; i--) {
-            if (series.get(i).hostTimeNs() <= start) {
-                from = i;
-                break;
+    /** The progress that ends the held hang {@code previous}; empty while there is none. */
+    private static List<String> ended(Decision previous, List<Sample> series, Sample last, Thresholds t) {
+        List<Sample> since = series.stream().filter(s -> s.hostTimeNs() >= previous.sinceNs()).toList();
+        if (since.size() < 2) {
+            since = series.subList(Math.max(0, series.size() - 2), series.size());
+        }
+        // The general progress (formatted evidence) only where this hang's own condition asks for it.
+        List<String> out = new ArrayList<>();
+        switch (previous.verdict()) {
+            case SPIN_LOCKUP -> {
+                for (Map.Entry<Integer, Integer> e : previous.cpus().entrySet()) {
+                    String released = released(last, e.getKey(), e.getValue(), true);
+                    if (released == null) {
+                        return List.of();
+                    }
+                    out.add(released);
+                }
+                List<String> general = progress(since);
+                if (general.isEmpty()) {
+                    return List.of();
+                }
+                out.addAll(general);
             }
-        }
-        if (from < 0) {
-            return null;
-        }
-        return series.subList(from, series.size());
-    }
-
-    /** The first sample of the unbroken run, ending at {@code last}, in which {@code p} holds. */
-    private static Sample onset(List<Sample> series, Sample last, java.util.function.Predicate<Sample> p) {
-        Sample onset = last;
-        for (int i = series.size() - 1; i >= 0 && p.test(series.get(i)); i--) {
-            onset = series.get(i);
-        }
-        return onset;
-    }
-
-    private static Sample firstWhere(List<Sample> series, java.util.function.Predicate<Sample> p) {
-        return series.stream().filter(p).findFirst().orElse(series.get(series.size() - 1));
-    }
-
-    /** CPU time the vCPU's host thread got over the window, ns; -1 when unknown. */
-    private static long ranNs(List<Sample> w, int cpu) {
-        VcpuSample a = w.get(0).cpus().size() > cpu ? w.get(0).cpus().get(cpu) : null;
-        VcpuSample b = w.get(w.size() - 1).cpus().get(cpu);
-        if (a == null || a.threadCpuNs() < 0 || b.threadCpuNs() < 0) {
-            return -1;
-        }
-        return b.threadCpuNs() - a.threadCpuNs();
-    }
-
-    /** Share of the time between two samples that QEMU's main thread waited, runnable, for a host CPU; 0 when unknown. */
-    private static double waitShare(Sample a, Sample b) {
-        long wall = b.hostTimeNs() - a.hostTimeNs();
-        if (a.qemuWaitNs() < 0 || b.qemuWaitNs() < 0 || wall <= 0) {
-            return 0;
-        }
-        return (b.qemuWaitNs() - a.qemuWaitNs()) / (double) wall;
-    }
-
-    /** Share of wall time the vCPU's host thread spent on a CPU over the window; -1 when unknown. */
-    private static double busyShare(List<Sample> w, int cpu) {
-        VcpuSample a = w.get(0).cpus().size() > cpu ? w.get(0).cpus().get(cpu) : null;
-        VcpuSample b = w.get(w.size() - 1).cpus().get(cpu);
-        if (a == null || a.threadCpuNs() < 0 || b.threadCpuNs() < 0) {
-            return -1;
-        }
-        long wall = w.get(w.size() - 1).hostTimeNs() - w.get(0).hostTimeNs();
-        return wall <= 0 ? -1 : Math.min(1.0, (b.threadCpuNs() - a.threadCpuNs()) / (double) wall);
-    }
-
-    private static String jiffiesLine(List<Sample> w, Sample last) {
-        Sample first = w.get(0);
-        if (first.kernel() == null || last.kernel() == null) {
-            return "jiffies: not readable";
-        }
-        long d = last.kernel().jiffies() - first.kernel().jiffies();
-        return d == 0 ? String.format(Locale.ROOT, "jiffies frozen at %d for %.1f s", last.kernel().jiffies(), seconds(span(first, last)))
-                : String.format(Locale.ROOT, "jiffies advance (+%d in %.1f s): time goes on", d, seconds(span(first, last)));
-    }
-
-    private static String where(VcpuSample c) {
-        return c.ripSymbol() != null ? c.ripSymbol() : String.format(Locale.ROOT, "0x%x", c.rip());
-    }
-
-    private static List<String> limit(Set<String> s, int n) {
-        List<String> out = new ArrayList<>(s).subList(0, Math.min(n, s.size()));
-        if (s.size() > n) {
-            out = new ArrayList<>(out);
-            out.add("(" + (s.size() - n) + " more)");
+            case SOFT_LOCKUP -> {
+                for (Map.Entry<Integer, Integer> e : previous.cpus().entrySet()) {
+                    String released = released(last, e.getKey(), e.getValue(), false);
+                    if (released == null) {
+                        return List.of();
+                    }
+                    out.add(released);
+                }
+                if (previous.cpus().isEmpty()) {
+                    out.addAll(progress(since));
+                }
+            }
+            case SLEEP_DEADLOCK -> {
+                progress(since).stream().filter(g -> g.startsWith("new milestone")).forEach(out::add);
+                double limit = t.sleepDeadlock().toNanos() / 1e9;
+                since.stream().filter(s -> s.kernel() != null && s.kernel().blockedTasks() != null)
+                        .reduce((a, b) -> b).filter(s -> s.kernel().blockedTasks().stream().noneMatch(b -> b.blockedForS() >= limit))
+                        .ifPresent(s -> out.add(String.format(Locale.ROOT, "no task has waited in D state for %.0f s any more", limit)));
+            }
+            default -> out.addAll(progress(since));
         }
         return out;
     }
 
-    /** "all 4 vCPUs", or "the only vCPU" on a uniprocessor guest. */
-    private static String allVcpus(int n) {
-        return n == 1 ? "the only vCPU" : "all " + n + " vCPUs";
+    /** Why CPU {@code cpu} (on {@code pid} when held) is out of its spin or lockup; null while it is not. */
+    private static String released(Sample last, int cpu, int pid, boolean spin) {
+        VcpuSample c = Checks.vcpu(last, cpu);
+        if (c == null) {
+            return null;
+        }
+        if (c.halted()) {
+            return "CPU" + cpu + " idle (HLT)";
+        }
+        Integer now = Checks.currentPid(last, cpu);
+        boolean switched = pid >= 0 && now != null && now >= 0 && now != pid;
+        if (spin && Checks.spinsHard(c)) {
+            return null;
+        }
+        if (!c.inKernelImage()) {
+            return "CPU" + cpu + " left the kernel (RIP 0x" + Long.toHexString(c.rip()) + ")";
+        }
+        if (switched) {
+            return "CPU" + cpu + " runs another task (pid " + now + ", was " + pid + ")";
+        }
+        return spin && pid < 0 && c.interruptsEnabled() ? "CPU" + cpu + " has interrupts on again" : null;
     }
 
-    private static long span(Sample a, Sample b) {
-        return b.hostTimeNs() - a.hostTimeNs();
+    /** {@code previous} held: its evidence, headed by its age and why its check no longer fires. */
+    private static Decision still(Decision previous, List<Sample> series, Sample last, Thresholds t) {
+        List<String> ev = new ArrayList<>();
+        ev.add(String.format(Locale.ROOT, "still: nothing has progressed for %.1f s since %s was decided",
+                (last.hostTimeNs() - previous.sinceNs()) / 1e9, previous.verdict()));
+        String why = whyNotSeen(previous, series, last, t);
+        if (why != null) {
+            ev.add("meanwhile: " + why);
+        }
+        previous.evidence().stream().filter(e -> !e.startsWith("still: ") && !e.startsWith("meanwhile: ")).forEach(ev::add);
+        return new Decision(previous.verdict(), previous.flavour(), previous.confidence(), ev, previous.onsetNs(),
+                last.hostTimeNs(), previous.onsetHow(), previous.sinceNs(), previous.cpus());
     }
 
-    private static double seconds(long ns) {
-        return ns / 1e9;
+    private static String whyNotSeen(Decision previous, List<Sample> series, Sample last, Thresholds t) {
+        List<Sample> w = Checks.window(series, last, t.spin().toNanos());
+        if (w != null) {
+            for (VcpuSample c : last.cpus()) {
+                double ran = Checks.busyShare(w, c.cpu());
+                if (ran >= 0 && ran < 0.5 && (previous.cpus().isEmpty() || previous.cpus().containsKey(c.cpu()))) {
+                    return String.format(Locale.ROOT, "CPU%d's vCPU thread got %.0f%% of a host CPU over %.1f s (host busy):"
+                            + " a vCPU that does not run cannot change its registers", c.cpu(), ran * 100,
+                            (last.hostTimeNs() - w.get(0).hostTimeNs()) / 1e9);
+                }
+            }
+        }
+        String starved = starved(progressWindow(series, last, t), last);
+        if (starved != null) {
+            return starved;
+        }
+        if (last.kernel() == null) {
+            return "no kernel readings in the latest sample";
+        }
+        return null;
+    }
+
+    // ---- undecided
+
+    private static Decision undecided(List<Sample> series, Sample last, Thresholds t) {
+        List<Sample> w = progressWindow(series, last, t);
+        List<String> ev = new ArrayList<>();
+        String starved = starved(w, last);
+        long spanNs = last.hostTimeNs() - series.get(0).hostTimeNs();
+        // Only asked when the host did not starve: it scans the history and formats.
+        String early = starved != null || kernelShowedLife(series) ? null
+                : last.cpus().stream().map(c -> earlyTooLong(series, c.cpu(), t)).filter(java.util.Objects::nonNull).findFirst()
+                        .orElse(null);
+        if (starved != null) {
+            ev.add("host starved: " + starved);
+        } else if (early != null) {
+            ev.add(early);
+            ev.add(Checks.jiffiesLine(w, last));
+        } else if (spanNs < PROGRESS_WINDOW) {
+            // A watch's first moments: progress had no time to show yet; saying "nothing progressed" would overstate it.
+            ev.add(String.format(Locale.ROOT, "series too short: %.1f s of samples, nothing has had time to show yet",
+                    spanNs / 1e9));
+        } else if (last.kernel() == null && (last.consoleBytes() < 0 || last.consoleBytes() == w.get(0).consoleBytes())) {
+            ev.add("nothing readable: no kernel readings (" + (last.cpus().stream().anyMatch(VcpuSample::inKernelImage)
+                    ? "guest memory not read" : "not in the kernel") + ") and "
+                    + (last.consoleBytes() < 0 ? "no console" : "nothing new on the console"));
+        } else {
+            ev.add(String.format(Locale.ROOT, "nothing progressed for %s, and no hang is proven (yet)",
+                    Ktime.seconds(last.hostTimeNs() - w.get(0).hostTimeNs(), w.get(0) == series.get(0))));
+            ev.add(Checks.jiffiesLine(w, last));
+        }
+        return undecided(last, ev, series);
+    }
+
+    private static Decision undecided(Sample last, List<String> reasons, List<Sample> series) {
+        List<String> ev = new ArrayList<>(reasons);
+        ev.addAll(context(last));
+        return new Decision(Verdict.UNDECIDED, null, 0.5, ev, series.get(0).hostTimeNs(), last.hostTimeNs(),
+                Onset.LOWER_BOUND, last.hostTimeNs(), Map.of());
+    }
+
+    /** Why the host starved QEMU over {@code w} (schedstat wait share above half), or null. */
+    private static String starved(List<Sample> w, Sample last) {
+        Sample first = w.get(0);
+        double qemu = Checks.waitShare(first, last);
+        if (qemu > 0.5) {
+            return String.format(Locale.ROOT, "QEMU's main thread waited for a host CPU %.0f%% of the last %.1f s (schedstat)",
+                    qemu * 100, (last.hostTimeNs() - first.hostTimeNs()) / 1e9);
+        }
+        long wall = last.hostTimeNs() - first.hostTimeNs();
+        for (VcpuSample c : last.cpus()) {
+            VcpuSample a = Checks.vcpu(first, c.cpu());
+            if (a != null && wall > 0 && a.threadWaitNs() >= 0 && c.threadWaitNs() >= 0
+                    && (c.threadWaitNs() - a.threadWaitNs()) / (double) wall > 0.5) {
+                return String.format(Locale.ROOT, "CPU%d's vCPU thread waited for a host CPU %.0f%% of the last %.1f s (schedstat)",
+                        c.cpu(), (c.threadWaitNs() - a.threadWaitNs()) * 100.0 / wall, wall / 1e9);
+            }
+        }
+        return null;
     }
 }

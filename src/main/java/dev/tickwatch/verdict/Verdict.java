@@ -19,7 +19,12 @@ public enum Verdict {
     /** QEMU has the VM paused: nothing runs, so nothing can be said about the guest. */
     PAUSED,
     /** The kernel never started. */
-    FIRMWARE_STUCK;
+    FIRMWARE_STUCK,
+    /**
+     * Nothing shows progress and nothing proves a hang: the host starved QEMU, nothing was
+     * readable, or the series is too short. Said instead of a PROGRESSING without evidence.
+     */
+    UNDECIDED;
 
     /** Whether this verdict is a hang a boot loop stops for. */
     public boolean isHang() {
@@ -29,12 +34,12 @@ public enum Verdict {
 
     /**
      * The exit code that ends a watch with this verdict, bisect-safe: 0 fine, 1 a hang, 125 could
-     * not test (the kernel never started, or the VM was paused under us).
+     * not test (the kernel never started, the VM was paused under us, or nothing could be decided).
      */
     public int exitCode() {
         if (isHang()) {
             return 1;
         }
-        return this == FIRMWARE_STUCK || this == PAUSED ? 125 : 0;
+        return this == FIRMWARE_STUCK || this == PAUSED || this == UNDECIDED ? 125 : 0;
     }
 }

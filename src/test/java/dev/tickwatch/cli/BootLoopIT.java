@@ -1,5 +1,6 @@
 package dev.tickwatch.cli;
 
+import dev.tickwatch.command.ExitCode;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,7 +51,7 @@ class BootLoopIT {
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().strip().endsWith("test ok"), r.out());
         assertTrue(r.out().contains("boot-loop: 8 boots in "), r.out());
-        assertTrue(r.out().contains("0 hangs in 8 boots: rate < 3.1e-01 (95%)"), r.out());
+        assertTrue(r.out().contains("0 hangs in 8 boots: rate < 3.1e-01 (95%), fewer than 1 in 3 boots"), r.out());
         List<String> lines = Files.readAllLines(results);
         assertEquals(8, lines.size());
         for (String l : lines) {
@@ -69,7 +70,7 @@ class BootLoopIT {
         Path results = dir.resolve("r.jsonl");
         QmpCommandTest.Result r = QmpCommandTest.run("boot-loop", "--boots", "20", "--parallel", "2",
                 "--append", "console=ttyS0 panic=-1 no_timer_check",
-                "--lab-mode", "timer-stall-lost", "--lab-at", "3", "--stall", "8", "--diagnostics", diag.toString(),
+                "--lab-mode", "timer-stall-lost", "--lab-at", "3", "--console-silence", "8", "--diagnostics", diag.toString(),
                 "--results", results.toString(), "--json");
         assertEquals(1, r.code(), r.out() + r.err());
         // Nothing of the loop survives its return: the hung QEMU and the other worker's are gone.
@@ -77,7 +78,7 @@ class BootLoopIT {
         JsonNode o = Json.MAPPER.readTree(r.out());
         assertEquals("hung", o.path("status").asText());
         JsonNode hang = o.path("first_hang");
-        assertEquals(3, hang.path("boot").asInt());
+        assertEquals(3, hang.path("boot").asInt(), "the lab boot is the first bad one: " + r.out());
         assertEquals("timer-stall-lost", hang.path("lab_mode").asText());
         assertEquals("HUNG", hang.path("outcome").asText());
         assertEquals("TIMER_STALL", hang.path("verdict").asText(), "a verdict, not just a silent console");
@@ -87,6 +88,9 @@ class BootLoopIT {
         assertTrue(Files.readString(folder.resolve("console.log")).contains("induced timer-stall-lost"));
         assertTrue(Files.readString(folder.resolve("evidence.txt")).startsWith("TIMER_STALL"));
         // The snapshot of the hung guest, taken while it was alive, with the LKML report.
+        Path failed = folder.resolve("snapshot-failed.txt");
+        assertTrue(o.hasNonNull("report"), "the snapshot made a report: "
+                + (Files.exists(failed) ? Files.readString(failed) : "(no snapshot-failed.txt)") + " " + r.out());
         Path report = Path.of(o.path("report").asText());
         assertTrue(report.startsWith(folder), report.toString());
         String text = Files.readString(report);

@@ -1,5 +1,6 @@
 package dev.tickwatch.cli;
 
+import dev.tickwatch.command.ExitCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,7 +76,7 @@ class GdbCommandTest {
     @Test
     void aWrongSocketPathIsOneClearLine() {
         Run r = run("gdb", "--gdb", "unix:/nonexistent/tickwatch/gdb.sock", "regs");
-        assertEquals(ExitCode.FAILED, r.code());
+        assertEquals(ExitCode.CANNOT_TEST, r.code());
         assertEquals("tickwatch: cannot connect to unix:/nonexistent/tickwatch/gdb.sock: no such socket", r.err().strip());
     }
 
@@ -83,7 +84,7 @@ class GdbCommandTest {
     void unreadableMemoryFailsWithTheStubsError() {
         try (FakeGdbStub stub = new FakeGdbStub(SESSION)) {
             Run r = run("gdb", "--gdb", stub.endpoint().toString(), "read", "0", "16");
-            assertEquals(ExitCode.FAILED, r.code());
+            assertEquals(ExitCode.CANNOT_TEST, r.code());
             assertTrue(r.err().contains("E14") && r.err().contains("not readable"), r.err());
         }
     }

@@ -1,5 +1,6 @@
 package dev.tickwatch.cli;
 
+import dev.tickwatch.command.ExitCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,7 +78,7 @@ class MergeCommandTest {
         QmpCommandTest.Result r = QmpCommandTest.run("merge", "--target-rate", "1e-3", s0.toString(), s1.toString());
         assertEquals(1, r.code(), r.err());
         assertTrue(r.out().contains("merge: boot 5 HUNG: TIMER_STALL (lost)"), r.out());
-        assertTrue(r.out().contains("merge: 1 hang in 8 boots: rate < 4.7e-01 (95%)"), r.out());
+        assertTrue(r.out().contains("merge: 1 hang in 8 boots: rate < 4.7e-01 (95%), fewer than 1 in 2 boots"), r.out());
         assertTrue(r.out().contains("merge: diagnostics in /tmp/diag/boot-5"), r.out());
         assertTrue(r.out().strip().endsWith("test FAILED: boot 5 hung (TIMER_STALL)"), r.out());
         Path ok = write("ok.jsonl", loop(Shard.WHOLE, false));
@@ -111,7 +112,7 @@ class MergeCommandTest {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, Records.ok(Shard.WHOLE, 1, 0, 4).toJsonLine() + "\n{oops\n");
         QmpCommandTest.Result r = QmpCommandTest.run("merge", bad.toString());
-        assertEquals(1, r.code());
+        assertEquals(ExitCode.CANNOT_TEST, r.code());
         assertTrue(r.err().startsWith("tickwatch: " + bad + ":2: not a JSON line"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertEquals(ExitCode.USAGE, QmpCommandTest.run("merge").code());

@@ -1,5 +1,6 @@
 package dev.tickwatch.cli;
 
+import dev.tickwatch.command.ExitCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,13 +52,13 @@ class QmpCommandTest {
     }
 
     @Test
-    void qemuErrorGivesClassAndExitOne() throws Exception {
+    void qemuErrorGivesClassAndExit125NotTheHangCode() throws Exception {
         try (FakeQmpPeer peer = new FakeQmpPeer(SESSION)) {
             Result r = run("qmp", "--qmp", peer.endpoint().toString(), "no-such-command");
-            assertEquals(1, r.code());
+            assertEquals(ExitCode.CANNOT_TEST, r.code());
             assertEquals("CommandNotFound: The command no-such-command has not been found", r.err().strip());
             Result j = run("qmp", "--qmp", peer.endpoint().toString(), "--json", "no-such-command");
-            assertEquals(1, j.code());
+            assertEquals(ExitCode.CANNOT_TEST, j.code());
             assertEquals("CommandNotFound", Json.MAPPER.readTree(j.out()).path("error").path("class").asText());
         }
     }
@@ -76,9 +77,9 @@ class QmpCommandTest {
     }
 
     @Test
-    void wrongSocketIsOneLineAndExitOne() {
+    void wrongSocketIsOneLineAndExit125() {
         Result r = run("qmp", "--qmp", "unix:/nonexistent/qmp.sock", "query-status");
-        assertEquals(1, r.code());
+        assertEquals(ExitCode.CANNOT_TEST, r.code());
         assertEquals("tickwatch: cannot connect to unix:/nonexistent/qmp.sock: no such socket", r.err().strip());
     }
 

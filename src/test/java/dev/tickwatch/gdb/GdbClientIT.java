@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tickwatch.CommandTimeoutException;
 import dev.tickwatch.ConnectionException;
-import dev.tickwatch.boot.Milestone;
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.probe.Milestone;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.gdb.codec.Rsp;
 import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.hmp.CpuRegisters;
@@ -63,7 +63,7 @@ class GdbClientIT {
     }
 
     private GdbOptions.Builder options() {
-        return GdbOptions.builder().qmp(qmp).shutdownHook(false);
+        return GdbOptions.builder().fallbackResume(qmp::contAsync).shutdownHook(false);
     }
 
     private void awaitRunning() {

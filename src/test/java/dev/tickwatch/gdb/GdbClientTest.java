@@ -25,6 +25,9 @@ class GdbClientTest {
 
     private static final RspTranscript SESSION = RspTranscript.load("session-7.2.txt");
     private static final long TEXT = 0xffffffff81000000L;
+    /** What QEMU 7.2 answered to {@code mffffffff81000000,40} in the recording. */
+    private static final String RECORDED_TEXT = "488d25513fa001488d3df2ffffffb9010100c0488b05fe9cbf0148c7c2"
+            + "000000814829d04801f84889c248c1ea200f3056e8aa0700005e6a10488d0503000000";
 
     private static GdbOptions options() {
         return GdbOptions.builder().shutdownHook(false).build();
@@ -184,9 +187,30 @@ class GdbClientTest {
 
     @Test
     void readsAreSplitAtTheStubLimit() {
-        try (FakeGdbStub stub = new FakeGdbStub(SESSION);
-                GdbClient gdb = GdbClient.connect(stub.endpoint(), options())) {
+        // The recorded kernel text, then bytes no chunking mistake could reproduce by accident.
+        byte[] served = new byte[5000];
+        new java.util.Random(13).nextBytes(served);
+        byte[] recorded = Rsp.unhex(RECORDED_TEXT);
+        System.arraycopy(recorded, 0, served, 0, recorded.length);
+        try (FakeGdbStub stub = new FakeGdbStub(SESSION).serveMemory(TEXT, served);
+                GdbClient gdb = GdbClient.connect(stub.endpoint(), options()); GdbPause p = gdb.pause()) {
             assertEquals(2048, gdb.memoryChunk());
+            assertArrayEquals(served, gdb.readMemory(TEXT, served.length));
+            List<String> reads = stub.received().stream().filter(r -> r.startsWith("m")).toList();
+            assertEquals(List.of("mffffffff81000000,800", "mffffffff81000800,800", "mffffffff81001000,388"), reads);
+            long next = TEXT;
+            for (String r : reads) {
+                String[] at = r.substring(1).split(",");
+                int n = Integer.parseInt(at[1], 16);
+                assertTrue(n <= FakeGdbStub.QEMU_MAX_M, r);
+                assertEquals(next, Long.parseUnsignedLong(at[0], 16), "contiguous: " + r);
+                next += n;
+            }
+            assertEquals(TEXT + served.length, next);
+            // The stub acts as QEMU 7.2 does: one more byte than its limit is refused.
+            GdbErrorException tooBig = assertThrows(GdbErrorException.class,
+                    () -> gdb.request("m" + Long.toHexString(TEXT) + ",801"));
+            assertEquals(0x22, tooBig.code());
         }
     }
 

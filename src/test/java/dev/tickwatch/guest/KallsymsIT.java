@@ -3,8 +3,8 @@ package dev.tickwatch.guest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tickwatch.boot.QemuConfig;
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuConfig;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.guest.mem.GuestMemory;
 import dev.tickwatch.guest.mem.MemoryBackends;
 import dev.tickwatch.guest.sym.Image;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.gdb.GdbClient;
 import dev.tickwatch.gdb.GdbOptions;
 import dev.tickwatch.guest.mem.GdbMemory;
@@ -54,7 +54,8 @@ class MemoryBackendsIT {
             }
             assertTrue(vm.qmp().recentEvents().stream().noneMatch(e -> e.name().equals("STOP")),
                     "no backend but the gdbstub pauses the guest");
-            try (GdbClient gdb = GdbClient.connect(vm.gdbEndpoint(), GdbOptions.builder().qmp(vm.qmp()).build());
+            try (GdbClient gdb = GdbClient.connect(vm.gdbEndpoint(), GdbOptions.builder()
+                    .fallbackResume(vm.qmp()::contAsync).build());
                     GuestMemory m = new GdbMemory(gdb)) {
                 assertArrayEquals(reference, m.read(TEXT, 256 << 10));
                 assertArrayEquals(java.util.Arrays.copyOf(reference, 4096), readPhysical(m, physical, 4096));

@@ -86,6 +86,7 @@ final class ShellHarness implements AutoCloseable {
     final DumbTerminal terminal;
     final ShellSession session;
     final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    final Shell shell;
 
     ShellHarness(Endpoint qmp, Endpoint gdb, Path history) {
         try {
@@ -95,7 +96,7 @@ final class ShellHarness implements AutoCloseable {
         }
         terminal.setSize(new Size(200, 50));
         session = ShellSession.open(qmp, gdb, null);
-        Shell shell = new Shell(terminal, session, history);
+        shell = new Shell(terminal, session, history);
         Thread t = new Thread(() -> {
             try {
                 exit.complete(shell.run());

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.lab.Lab;
 import dev.tickwatch.lab.LabCheck;
 import dev.tickwatch.lab.LabMode;
@@ -63,10 +63,10 @@ class ShellIT {
             assertTrue(verdict.contains("TIMER_STALL"), verdict);
 
             String bt = sh.command("bt 0", COMMAND);
-            assertTrue(bt.startsWith("\nCPU0 RIP: ") || bt.contains("CPU0 RIP: "), bt);
+            assertTrue(bt.contains("CPU 0 ") && bt.contains("Call Trace:"), bt);
             assertTrue(bt.contains("native_safe_halt") || bt.contains("default_idle") || bt.contains("do_idle"),
                     "the idle routine: " + bt);
-            assertTrue(bt.contains(" ? "), "scan entries are marked unreliable: " + bt);
+            assertTrue(bt.contains("(end of stack"), "unwound with ORC to the end of the stack: " + bt);
             assertTrue(vm.qmp().queryStatus().running(), "bt paused only inside the command");
 
             // Completion from kallsyms: 'jiff' + TAB extends to 'jiffies', a second TAB lists the choices.
@@ -122,7 +122,8 @@ class ShellIT {
                 ShellHarness sh = new ShellHarness(vm.userQmpEndpoint(), null, work.resolve("h"))) {
             sh.awaitAfter(0, COMMAND, t -> t.contains("tickwatch [running]> "));
             String bt = sh.command("bt", COMMAND);
-            assertTrue(bt.contains("needs --gdb") || bt.contains("attach with --gdb"), bt);
+            // Without a gdbstub bt unwinds from HMP's registers, read while the guest runs.
+            assertTrue(bt.contains("Call Trace:") && bt.contains("read while running: may tear"), bt);
             String regs = sh.command("regs 0", COMMAND);
             assertTrue(regs.contains("attach with --gdb"), regs);
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.lab.Lab;
 import dev.tickwatch.lab.LabCheck;
 import dev.tickwatch.lab.LabMode;
@@ -86,6 +86,21 @@ class ShellTmuxIT {
                 run("tmux", "-L", server, "send-keys", "-t", "shell", "verdict", "Enter");
                 pane = awaitPane(server, t -> t.contains("TIMER_STALL"));
                 assertTrue(pane.contains("TIMER_STALL lost-timer"), pane);
+
+                // The verdict just reached shows in status, with the vCPUs and the memory backend.
+                run("tmux", "-L", server, "send-keys", "-t", "shell", "status", "Enter");
+                pane = awaitPane(server, t -> t.contains("memory: "));
+                assertTrue(pane.contains("verdict: ") && pane.contains("TIMER_STALL") && pane.contains("vCPUs: 2"), pane);
+
+                // A real terminal pages long output by default; q ends it and the prompt comes back.
+                run("tmux", "-L", server, "send-keys", "-t", "shell", "symbols --prefix t", "Enter");
+                pane = awaitPane(server, t -> t.contains("--More--"));
+                run("tmux", "-L", server, "send-keys", "-t", "shell", "q");
+                pane = awaitPane(server, t -> t.strip().endsWith("tickwatch [running]>"));
+                run("tmux", "-L", server, "send-keys", "-t", "shell", "cpus | grep -c HLT=1", "Enter");
+                Pattern two = Pattern.compile("(?m)^2\\s*$");
+                pane = awaitPane(server, t -> two.matcher(t).find());
+                assertTrue(two.matcher(pane).find(), pane);
 
                 run("tmux", "-L", server, "send-keys", "-t", "shell", "exit", "Enter");
                 await().atMost(STEP).pollInterval(Duration.ofMillis(200)).until(() -> Files.exists(exitCode)

@@ -43,9 +43,9 @@ class ReportCommandTest {
     }
 
     @Test
-    void aFileThatIsNotASnapshotIsOneLineAndExitOne() throws IOException {
+    void aFileThatIsNotASnapshotIsOneLineAndExit125() throws IOException {
         Files.writeString(dir.resolve("snapshot.json"), "{\"schema\":\"something-else\"}");
-        assertEquals(1, run("report", dir.toString()));
+        assertEquals(125, run("report", dir.toString()));
         assertEquals("tickwatch: " + dir.resolve("snapshot.json") + " is not a tickwatch-snapshot/1 snapshot (schema:"
                 + " something-else)", err.toString().strip());
         assertEquals("", out.toString());

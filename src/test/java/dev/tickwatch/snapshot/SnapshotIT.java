@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.cli.Main;
 import dev.tickwatch.lab.Lab;
 import dev.tickwatch.lab.LabMode;
-import dev.tickwatch.monitor.Watch;
+import dev.tickwatch.watch.Watch;
 import dev.tickwatch.probe.Probe;
 import dev.tickwatch.probe.ProbeOptions;
 import dev.tickwatch.util.FileTrees;
@@ -67,7 +67,7 @@ class SnapshotIT {
             Snapshot.Result r = Snapshot.capture(SnapshotRequest.builder(vm.qmp(), out).gdb(vm.gdbEndpoint())
                     .console(vm.console()).kernel(watch.probe().kernel()).watched(watch.history(), d)
                     .environment(env).name(mode.label()).build());
-            System.out.printf(Locale.ROOT, "%s snapshot: %s %s%n", mode, r.timings(), r.snapshot().path("timings_ms"));
+            System.out.printf(Locale.ROOT, "%s snapshot: %s %s%n", mode, r.timings(), r.snapshot().timingsMs());
             assertTrue(vm.qmp().queryStatus().running(), "the guest runs after the snapshot");
 
             JsonNode s = Json.MAPPER.readTree(Files.readString(r.bundle().resolve("snapshot.json")));
@@ -88,25 +88,49 @@ class SnapshotIT {
             if (mode == LabMode.SPIN_DEADLOCK) {
                 for (JsonNode c : s.path("cpus")) {
                     StringBuilder where = new StringBuilder(c.path("rip_symbol").asText());
-                    c.path("stack").path("entries").forEach(e -> where.append(' ').append(e.path("symbol").asText()));
+                    where.append(' ').append(stackNames(s, c));
                     assertTrue(where.toString().contains("spin_lock"), "CPU" + c.path("cpu") + " spins in a lock: " + where);
-                    assertTrue(stackNames(c).contains("? _raw_spin_lock+") && stackNames(c).contains("[tickwatch_lab]"),
-                            "the stack scan shows the lock taken by the lab module: " + stackNames(c));
+                    assertTrue(stackNames(s, c).contains("_raw_spin_lock+") && stackNames(s, c).contains("[tickwatch_lab]"),
+                            "the call trace shows the lock taken by the lab module: " + stackNames(s, c));
                     assertFalse(c.path("if").asBoolean(), "spinning with interrupts off");
                 }
             } else {
                 for (JsonNode c : s.path("cpus")) {
                     assertTrue(c.path("hlt").asBoolean() && c.path("if").asBoolean(), "idle in HLT with IF=1: " + c);
-                    assertTrue(stackNames(c).contains("? do_idle+"), "the idle loop on the stack: " + stackNames(c));
+                    assertTrue(stackNames(s, c).contains("do_idle+"), "the idle loop on the stack: " + stackNames(s, c));
                 }
             }
+            int unwound = 0;
+            for (JsonNode t : s.path("traces")) {
+                if (!t.path("cpu").isNull()) {
+                    unwound++;
+                    assertEquals("orc", t.path("method").asText(), t.toString());
+                    assertTrue(t.path("complete").asBoolean(), "unwound to the end of the stack: " + t);
+                }
+            }
+            assertEquals(2, unwound, "a call trace per CPU: " + s.path("traces"));
             assertTrue(s.path("timers").path("cpus").size() == 2, "timer view");
             assertTrue(s.path("tasks").size() > 10, "task list");
             assertTrue(s.path("samples").size() > 4, "the series leading up to it");
             assertTrue(s.path("environment").path("qemu_command").size() > 5);
             String report = Files.readString(r.bundle().resolve("report.txt"));
-            assertTrue(report.lines().allMatch(l -> l.length() <= 80), "80 columns");
+            // Prose within 80 columns; console and log lines and call-trace frames are quoted whole.
+            List<String> wide = report.lines().filter(l -> l.length() > 80 && !l.startsWith("  [")
+                    && !l.matches("\\s+(\\? )?\\S+\\+0x[0-9a-f]+/0x[0-9a-f]+.*")).toList();
+            assertEquals(List.of(), wide, "80 columns");
             assertTrue(report.contains("tickwatch lab " + mode.label()), "reproduce section");
+            // The lab's initrd lives in a temporary folder gone after the run: the bundle keeps a copy and
+            // the command names it; the kernel (from tickwatch's cache) is named by its path.
+            int initrds = 0;
+            for (JsonNode f : s.path("environment").path("boot_files")) {
+                if (f.path("option").asText().equals("-initrd")) {
+                    assertEquals("bundle", f.path("kept").asText(), f.toString());
+                    assertTrue(Files.isRegularFile(r.bundle().resolve(f.path("file").asText())), f.toString());
+                    assertFalse(report.contains(" -initrd " + f.path("path").asText()), "the command names the copy");
+                    initrds++;
+                }
+            }
+            assertEquals(1, initrds, s.path("environment").toString());
             try (Stream<Path> files = Files.list(r.bundle())) {
                 for (Path f : files.toList()) {
                     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
@@ -135,7 +159,7 @@ class SnapshotIT {
                         .console(vm.console()).kernel(watch.probe().kernel()).watched(watch.history(), d)
                         .environment(env).name(mode.label() + "-vmcore").vmcore(true).build());
                 System.out.printf(Locale.ROOT, "%s snapshot with vmcore (%d MiB guest): %s %s%n", mode,
-                        vm.config().memoryMiB(), rv.timings(), rv.snapshot().path("vmcore"));
+                        vm.config().memoryMiB(), rv.timings(), rv.snapshot().vmcore());
                 assertTrue(vm.qmp().queryStatus().running(), "the guest runs after the dump");
                 KdumpHeader h = KdumpHeader.read(rv.bundle().resolve("vmcore"));
                 assertEquals(KdumpHeader.SIGNATURE, h.signature());
@@ -178,8 +202,16 @@ class SnapshotIT {
         assertTrue(html.toString().contains("<svg "));
     }
 
-    private static String stackNames(JsonNode cpu) {
+    /** The CPU's unwound frames (sym+off/size [module]) from traces, or its scan's '?' entries where none. */
+    private static String stackNames(JsonNode s, JsonNode cpu) {
         StringBuilder b = new StringBuilder();
+        for (JsonNode t : s.path("traces")) {
+            if (t.path("cpu").asInt(-1) == cpu.path("cpu").asInt()) {
+                t.path("frames").forEach(f -> b.append(f.path("symbol").asText()).append("+0x")
+                        .append(Long.toHexString(f.path("offset").asLong())).append(f.has("module")
+                                ? " [" + f.path("module").asText() + "]" : "").append(' '));
+            }
+        }
         cpu.path("stack").path("entries").forEach(e -> b.append("? ").append(e.path("symbol").asText()).append(' '));
         return b.toString();
     }

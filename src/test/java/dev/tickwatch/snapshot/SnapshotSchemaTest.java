@@ -22,7 +22,7 @@ class SnapshotSchemaTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"timer-stall-lost", "spin-deadlock"})
+    @ValueSource(strings = {"timer-stall-lost", "spin-deadlock", "timer-stall-30s"})
     void theSampleSnapshotsValidate(String mode) throws IOException {
         assertEquals(List.of(), schema().validate(ReportFixtures.real(mode)));
     }

@@ -37,7 +37,9 @@ import java.util.function.UnaryOperator;
  * and sends its last frame again on {@code -}. {@link #rewrite} changes answers before they are
  * sent: what real QEMU cannot be made to do (bad checksums, run-length encoding, notifications).
  * Two pseudo-frames: {@code CORRUPT:<frame>} sends the frame with a wrong checksum (and the
- * intact frame on {@code -}); {@code CLOSE} closes the connection.
+ * intact frame on {@code -}); {@code CLOSE} closes the connection. With {@link #serveMemory} it
+ * answers every {@code m} as QEMU 7.2 does from the bytes given: hex bytes, {@code E22} for more
+ * than 2048 bytes, {@code E14} when any byte is outside them.
  */
 public final class FakeGdbStub implements AutoCloseable {
 
@@ -46,7 +48,11 @@ public final class FakeGdbStub implements AutoCloseable {
     private final Map<String, List<String>> last = new ConcurrentHashMap<>();
     private final Map<String, UnaryOperator<List<String>>> rewrites = new ConcurrentHashMap<>();
     private final List<String> received = new CopyOnWriteArrayList<>();
+    /** QEMU 7.2 answers E22 to an {@code m} of more than this many bytes. */
+    public static final int QEMU_MAX_M = 2048;
     private volatile String offerNoAck;
+    private volatile long memoryAddress;
+    private volatile byte[] memory;
     private volatile boolean noAck;
     private final Channel server;
 
@@ -77,6 +83,13 @@ public final class FakeGdbStub implements AutoCloseable {
         return this;
     }
 
+    /** Serves {@code m} reads of {@code bytes} at {@code address} from now on, instead of the recording. */
+    public FakeGdbStub serveMemory(long address, byte[] bytes) {
+        memoryAddress = address;
+        memory = bytes.clone();
+        return this;
+    }
+
     /** What the client sent, in order: packet payloads, and "+", "-", "\x03". */
     public List<String> received() {
         return received;
@@ -85,7 +98,9 @@ public final class FakeGdbStub implements AutoCloseable {
     private List<String> answer(String key) {
         ArrayDeque<List<String>> q = responses.get(key);
         List<String> frames;
-        if (q != null && !q.isEmpty()) {
+        if (memory != null && key.startsWith("m")) {
+            frames = List.of(frame(readMemory(key)));
+        } else if (q != null && !q.isEmpty()) {
             frames = q.pollFirst();
             last.put(key, frames);
         } else {
@@ -104,6 +119,21 @@ public final class FakeGdbStub implements AutoCloseable {
         }
         UnaryOperator<List<String>> r = rewrites.get(key);
         return r == null ? frames : r.apply(frames);
+    }
+
+    private String readMemory(String request) {
+        String[] parts = request.substring(1).split(",");
+        long address = Long.parseUnsignedLong(parts[0], 16);
+        int length = Integer.parseInt(parts[1], 16);
+        if (length > QEMU_MAX_M) {
+            return "E22";
+        }
+        byte[] m = memory;
+        long offset = address - memoryAddress;
+        if (Long.compareUnsigned(offset, m.length) > 0 || offset + length > m.length) {
+            return "E14";
+        }
+        return Rsp.hex(java.util.Arrays.copyOfRange(m, (int) offset, (int) offset + length));
     }
 
     /** A well-formed wire frame for {@code payload}. */

@@ -1,7 +1,7 @@
 package dev.tickwatch.testing;
 
-import dev.tickwatch.boot.QemuConfig;
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuConfig;
+import dev.tickwatch.qemu.QemuVm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

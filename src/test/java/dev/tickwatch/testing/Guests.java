@@ -1,9 +1,9 @@
 package dev.tickwatch.testing;
 
-import dev.tickwatch.boot.Accel;
-import dev.tickwatch.boot.Appliance;
-import dev.tickwatch.boot.KernelCache;
-import dev.tickwatch.boot.QemuConfig;
+import dev.tickwatch.qemu.Accel;
+import dev.tickwatch.qemu.Appliance;
+import dev.tickwatch.qemu.KernelCache;
+import dev.tickwatch.qemu.QemuConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,7 +18,11 @@ public final class Guests {
 
     /** An appliance whose init runs {@code commands} before powering off, written under {@code dir}. */
     public static QemuConfig.Builder appliance(Path dir, String... commands) {
-        KernelCache.Kernel kernel = KernelCache.standard().current();
+        return appliance(dir, KernelCache.standard().current(), commands);
+    }
+
+    /** The same on {@code kernel}. */
+    public static QemuConfig.Builder appliance(Path dir, KernelCache.Kernel kernel, String... commands) {
         Appliance.Builder b = Appliance.builder();
         for (String c : commands) {
             b.command(c);

@@ -1,6 +1,6 @@
 package dev.tickwatch.testing;
 
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuVm;
 import java.nio.file.Path;
 
 /**

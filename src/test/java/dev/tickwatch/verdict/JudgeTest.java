@@ -1,5 +1,8 @@
 package dev.tickwatch.verdict;
 
+import dev.tickwatch.guest.log.LogJson;
+import dev.tickwatch.probe.KernelSample;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,10 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tickwatch.probe.KernelSample;
+import dev.tickwatch.probe.LapicTimer;
 import dev.tickwatch.probe.Sample;
 import dev.tickwatch.probe.SampleJson;
 import dev.tickwatch.probe.VcpuSample;
-import dev.tickwatch.qmp.hmp.LapicState;
 import dev.tickwatch.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,11 +44,26 @@ class JudgeTest {
         return out;
     }
 
-    /** The decisions the watch would have printed: one per change. */
+    /** Every decision, sample by sample, each judged with the one before as the watch does. */
+    static List<Decision> decisions(List<Sample> series, Thresholds t) {
+        List<Decision> all = new ArrayList<>();
+        Decision previous = null;
+        for (int i = 1; i <= series.size(); i++) {
+            previous = Judge.next(previous, series.subList(0, i), t);
+            all.add(previous);
+        }
+        return all;
+    }
+
+    /** The decisions the watch would have printed: one per change (the first sample's "too short" unannounced). */
     static List<Decision> replay(List<Sample> series, Thresholds t) {
         List<Decision> changes = new ArrayList<>();
-        for (int i = 1; i <= series.size(); i++) {
-            Decision d = Judge.judge(series.subList(0, i), t);
+        List<Decision> all = decisions(series, t);
+        for (int i = 0; i < all.size(); i++) {
+            Decision d = all.get(i);
+            if (i == 0 && d.verdict() == Verdict.UNDECIDED) {
+                continue;
+            }
             if (changes.isEmpty() || !d.sameAs(changes.get(changes.size() - 1))) {
                 changes.add(d);
             }
@@ -105,7 +123,7 @@ class JudgeTest {
         // that is NO_HZ letting idle CPUs sleep, not a lost timer.
         List<Sample> s = map(load("timer-stall-lost"), x -> withCpus(x, c -> new VcpuSample(c.cpu(), c.threadId(),
                 c.threadCpuNs(), c.threadWaitNs(), c.rip(), c.ripSymbol(), c.interruptsEnabled(), c.halted(), c.cpl(), c.longMode(),
-                new LapicState(0x400ec, "one-shot", false, 0xec, 16, 9_000_000, 5_000_000)), k -> new KernelSample(
+                new LapicTimer(0x400ec, "one-shot", false, 0xec, 16, 9_000_000, 5_000_000)), k -> new KernelSample(
                 k.jiffies(), k.lastJiffiesUpdateNs(), k.tickDoTimerCpu(), k.hz(), k.cpus().stream().map(c -> new KernelSample.Cpu(
                 c.cpu(), c.localTimerInterrupts(), k.lastJiffiesUpdateNs() + 60_000_000_000L, c.hrtimerEvents(), true,
                 c.currentComm(), c.currentPid())).toList(), k.blockedTasks())));
@@ -137,15 +155,199 @@ class JudgeTest {
         List<Sample> base = load("spin-deadlock");
         long t0 = base.get(0).hostTimeNs();
         List<Sample> s = new ArrayList<>();
-        for (int i = 0; i <= 130; i++) {
-            Sample x = base.get(0);
-            s.add(new Sample(t0 + i * 250_000_000L, x.wallTimeMs() + i * 250L, "running", 0, null, false,
-                    x.cpus().stream().map(c -> new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs(), c.threadWaitNs(), 0xfd0b4, null,
-                            false, false, 0, false, null)).toList(), null, List.of(), -1));
-        }
-        Decision d = Judge.judge(s, Thresholds.defaults());
+        Decision d = Judge.judge(firmwareLoop(1.0), Thresholds.defaults());
         assertEquals(Verdict.FIRMWARE_STUCK, d.verdict(), d.toString());
         assertEquals(125, d.verdict().exitCode(), "could not test, for git bisect run");
+        assertTrue(d.evidence().get(0).contains("(CPU0's vCPU thread ran 32.5 s of it)"), d.evidence().toString());
+    }
+
+    /**
+     * Seen in VerdictIT on a host kept busy: Debian's generic 6.1 kernel, whose boot vCPU got a
+     * tenth of a core, had not reached its kernel after 30 s of wall time and was called
+     * FIRMWARE_STUCK. With 3 s of CPU time in 32 s the firmware has not had its chance yet.
+     */
+    /**
+     * Seen in VerdictIT on PREEMPT_RT: in the idle minute one sample's kernel read failed (a list
+     * mid-update) while the console was quiet, and the judge said UNDECIDED "nothing readable".
+     * The readings of the rest of the window still show jiffies moving.
+     */
+    @Test
+    void oneSampleWithoutKernelReadingsDoesNotHideProgress() throws IOException {
+        List<Sample> s = new ArrayList<>(load("sleep-deadlock"));
+        Sample last = s.remove(s.size() - 1);
+        s.add(new Sample(last.hostTimeNs(), last.wallTimeMs(), last.status(), last.consoleBytes(), last.lastMilestone(),
+                last.consolePanic(), last.cpus(), null, last.sources(), last.qemuWaitNs()));
+        Decision d = Judge.judge(s.subList(Math.max(0, s.size() - 40), s.size()), Thresholds.defaults());
+        assertEquals(Verdict.PROGRESSING, d.verdict(), d.toString());
+        assertTrue(d.evidence().get(0).startsWith("jiffies +"), d.evidence().toString());
+    }
+
+    /**
+     * Seen in VerdictIT: a healthy boot of Debian's PREEMPT_RT kernel was UNDECIDED ("nothing
+     * readable") for a few seconds after the kernel started and before the probe's first kernel
+     * reading, its console quiet. A vCPU running kernel code at many addresses is booting; one
+     * going round two addresses is not proof of anything.
+     */
+    @Test
+    void aKernelRunningBeforeItsFirstReadingIsProgressingButATightLoopIsNot() {
+        assertEquals(Verdict.PROGRESSING, Judge.judge(earlyKernel(8, "kernel"), Thresholds.defaults()).verdict());
+        assertTrue(Judge.judge(earlyKernel(8, "kernel"), Thresholds.defaults()).evidence().get(0)
+                .startsWith("early boot: CPU0 runs in the kernel at 8 different addresses"));
+        assertEquals(Verdict.UNDECIDED, Judge.judge(earlyKernel(2, "userland"), Thresholds.defaults()).verdict());
+        // Before the kernel's first console line (seen in VerdictIT on the generic and RT kernels,
+        // which sat on one instruction for seconds): the CPU time it is given is what shows.
+        Decision pre = Judge.judge(earlyKernel(1, null), Thresholds.defaults());
+        assertEquals(Verdict.PROGRESSING, pre.verdict(), pre.toString());
+        assertTrue(pre.evidence().get(0).startsWith("early boot: CPU0 ran 1.9 s of CPU in 2.0 s before the kernel's first"
+                + " console line"), pre.evidence().toString());
+    }
+
+    /**
+     * Seen in CI and again in VerdictIT (healthy-rt-early-readings: Debian's 6.1 RT, idle host):
+     * the probe's first kernel readings came 0.6 s before the kernel's first console line, jiffies
+     * not yet moving; the judge took the reading as the end of early boot and said "nothing
+     * progressed". A first reading is not a sign of life; jiffies that move are. The loaded
+     * generic boot (healthy-generic-loaded) too stays PROGRESSING or host-starved throughout.
+     */
+    @ParameterizedTest
+    @CsvSource({"healthy-rt-early-readings", "healthy-generic-loaded"})
+    void recordedHealthyBootsAreNeverUndecidedExceptWhereTheHostStarvedThem(String name) throws IOException {
+        List<Decision> changes = replay(load(name), Thresholds.defaults());
+        assertTrue(changes.stream().allMatch(d -> d.verdict() == Verdict.PROGRESSING || d.verdict() == Verdict.SHUTDOWN
+                || (d.verdict() == Verdict.UNDECIDED && d.evidence().get(0).startsWith("host starved"))), changes.toString());
+        assertTrue(decisions(load(name), Thresholds.defaults()).stream()
+                .anyMatch(d -> d.evidence().get(0).startsWith("early boot: CPU0 runs in the kernel")), "early boot named as such");
+    }
+
+    /**
+     * A kernel running at many addresses with IF=1 and jiffies never moving (a calibration loop
+     * waiting for a tick that never comes) is early boot only for the bound: after 10 s of CPU
+     * in the kernel it is no longer progress, and the judge says why.
+     */
+    @Test
+    void earlyBootIsProgressOnlyUntilItsBoundOfCpuTime() {
+        List<Sample> s = new ArrayList<>();
+        for (int i = 0; i <= 60; i++) {
+            long rip = 0xffffffff81000000L + (i % 5) * 0x40;
+            s.add(new Sample(1_000_000_000L + i * 250_000_000L, i * 250L, "running", 0, null, false,
+                    List.of(new VcpuSample(0, 11, i * 240_000_000L, 0, rip, null, true, false, 0, true, null),
+                            new VcpuSample(1, 12, 0, 0, 0xfff0, null, false, true, 0, false, null)),
+                    null, List.of(), 0));
+        }
+        List<Decision> all = decisions(s, Thresholds.defaults());
+        assertEquals(Verdict.PROGRESSING, all.get(20).verdict(), all.get(20).toString());
+        Decision end = all.get(all.size() - 1);
+        assertEquals(Verdict.UNDECIDED, end.verdict(), end.toString());
+        assertTrue(end.evidence().get(0).startsWith("early boot: CPU0 ran 1"), end.evidence().toString());
+        assertTrue(end.evidence().get(0).contains("jiffies never moved"), end.evidence().toString());
+    }
+
+    /**
+     * The kernel's own word beside ours: a soft-lockup watchdog report in the log is quoted in the
+     * hang's evidence, and a panic in the log (quiet: the console never showed it) is PANICKED.
+     */
+    @Test
+    void theKernelsOwnReportsAreQuotedAndALoggedPanicIsPanicked() throws IOException {
+        List<Sample> s = load("soft-lockup");
+        Sample last = s.get(s.size() - 1);
+        LogJson.Report watchdog = new LogJson.Report("soft-lockup", 812, 26_123_456_000L,
+                "watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [insmod:92]");
+        s.set(s.size() - 1, withReports(last, List.of(watchdog)));
+        Decision d = Judge.judge(s, Thresholds.defaults());
+        assertEquals(Verdict.SOFT_LOCKUP, d.verdict(), d.toString());
+        assertTrue(d.evidence().contains("the kernel's soft-lockup report [   26.123456]: watchdog: BUG: soft lockup - CPU#1"
+                + " stuck for 22s! [insmod:92]"), d.evidence().toString());
+
+        List<Sample> h = load("healthy-rt-early-readings");
+        int at = h.size() / 2;
+        while (h.get(at).kernel() == null) {
+            at++;
+        }
+        Sample hl = h.get(at);
+        List<Sample> cut = new ArrayList<>(h.subList(0, at));
+        cut.add(withReports(hl, List.of(new LogJson.Report("panic", 900, 30_000_000_000L,
+                "Kernel panic - not syncing: tickwatch lab: induced panic"))));
+        Decision p = Judge.judge(cut, Thresholds.defaults());
+        assertEquals(Verdict.PANICKED, p.verdict(), p.toString());
+        assertTrue(p.evidence().contains("the kernel log says: Kernel panic - not syncing: tickwatch lab: induced panic"),
+                p.evidence().toString());
+    }
+
+    private static Sample withReports(Sample s, List<LogJson.Report> reports) {
+        KernelSample k = s.kernel();
+        KernelSample nk = new KernelSample(k.jiffies(), k.lastJiffiesUpdateNs(), k.tickDoTimerCpu(), k.hz(), k.cpus(),
+                k.blockedTasks(), k.wallClockNs(), k.lockCycles(), reports);
+        return new Sample(s.hostTimeNs(), s.wallTimeMs(), s.status(), s.consoleBytes(), s.lastMilestone(), s.consolePanic(),
+                s.cpus(), nk, s.sources(), s.qemuWaitNs());
+    }
+
+    /**
+     * A watch with HMP alone (no console, guest memory not readable) of a kernel whose vCPUs sit
+     * in the kernel image is no firmware hang, however long: bench watch-scale's replayed guests
+     * all said FIRMWARE_STUCK after 30 s.
+     */
+    @Test
+    void vcpusInTheKernelImageAreNeverFirmwareStuck() {
+        List<Sample> s = new ArrayList<>();
+        for (int i = 0; i <= 160; i++) {
+            s.add(new Sample(1_000_000_000L + i * 250_000_000L, i * 250L, "running", -1, null, false,
+                    List.of(new VcpuSample(0, 11, i * 200_000_000L, 0, 0xffffffff81a17a0bL, null, true, true, 0, true, null),
+                            new VcpuSample(1, 12, i * 200_000_000L, 0, 0xffffffff81a17a0bL, null, true, true, 0, true, null)),
+                    null, List.of(), 0));
+        }
+        for (Decision d : decisions(s, Thresholds.defaults())) {
+            assertNotEquals(Verdict.FIRMWARE_STUCK, d.verdict(), d.toString());
+        }
+    }
+
+    /** 2.5 s of CPU0 running kernel code at {@code addresses} different RIPs, no kernel readings, a quiet console. */
+    private static List<Sample> earlyKernel(int addresses, String milestone) {
+        List<Sample> s = new ArrayList<>();
+        for (int i = 0; i <= 10; i++) {
+            long rip = 0xffffffff81000000L + (i % addresses) * 0x40;
+            s.add(new Sample(1_000_000_000L + i * 250_000_000L, i * 250L, "running", 500, milestone, false,
+                    List.of(new VcpuSample(0, 11, i * 240_000_000L, 0, rip, null, true, false, 0, true, null),
+                            new VcpuSample(1, 12, 0, 0, 0xfff0, null, false, true, 0, false, null)),
+                    null, List.of(), 0));
+        }
+        return s;
+    }
+
+    /**
+     * Seen in VerdictIT: the second sample of a healthy boot's watch, 0.3 s in, said "nothing
+     * progressed for >= 0.3 s": true, but a third of a second is no time for anything to show.
+     */
+    @Test
+    void aWatchsFirstMomentsAreTooShortNotStill() {
+        List<Sample> s = earlyKernel(2, "userland").subList(0, 2);
+        Decision d = Judge.judge(s, Thresholds.defaults());
+        assertEquals(Verdict.UNDECIDED, d.verdict(), d.toString());
+        assertTrue(d.evidence().get(0).startsWith("series too short: 0.3 s of samples"), d.evidence().toString());
+    }
+
+    @Test
+    void aStarvedBootVcpuIsNotFirmwareStuckAfterThirtySecondsOfWallTime() throws IOException {
+        Decision d = Judge.judge(firmwareLoop(0.1), Thresholds.defaults());
+        assertNotEquals(Verdict.FIRMWARE_STUCK, d.verdict(), d.toString());
+        assertFalse(d.verdict().isHang(), d.toString());
+    }
+
+    private static List<Sample> firmwareLoop(double share) throws IOException {
+        return firmwareLoop(load("spin-deadlock"), share);
+    }
+
+    /** 32.5 s of a vCPU looping at one firmware address, its thread getting {@code share} of a core. */
+    static List<Sample> firmwareLoop(List<Sample> base, double share) {
+        long t0 = base.get(0).hostTimeNs();
+        List<Sample> s = new ArrayList<>();
+        for (int i = 0; i <= 130; i++) {
+            Sample x = base.get(0);
+            long ran = (long) (i * 250_000_000L * share);
+            s.add(new Sample(t0 + i * 250_000_000L, x.wallTimeMs() + i * 250L, "running", 0, null, false,
+                    x.cpus().stream().map(c -> new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs() + ran, c.threadWaitNs(),
+                            0xfd0b4, null, false, false, 0, false, null)).toList(), null, List.of(), -1));
+        }
+        return s;
     }
 
     @Test
@@ -188,6 +390,62 @@ class JudgeTest {
     }
 
     @Test
+    void aKernelCaughtWithInterruptsOffSomewhereElseEachTimeIsNotASpin() throws IOException {
+        // The spin series, but every spinning sample finds the CPU at another address (a booting
+        // kernel caught in interrupt handlers and irqsave sections): not going round a loop.
+        List<Sample> base = load("spin-deadlock");
+        List<Sample> s = new ArrayList<>();
+        for (int i = 0; i < base.size(); i++) {
+            long shift = i * 0x1234L;
+            s.add(withCpus(base.get(i), c -> c.interruptsEnabled() || c.halted() ? c : new VcpuSample(c.cpu(), c.threadId(),
+                    c.threadCpuNs(), c.threadWaitNs(), c.rip() + shift, null, false, false, c.cpl(), c.longMode(), c.lapic()),
+                    k -> k));
+        }
+        assertNotEquals(Verdict.SPIN_LOCKUP, Judge.judge(s, Thresholds.defaults()).verdict());
+        assertFalse(JudgeTest.decisions(s, Thresholds.defaults()).stream().anyMatch(d -> d.verdict() == Verdict.SPIN_LOCKUP));
+        // The recorded series itself: one address, nine samples.
+        assertEquals(Verdict.SPIN_LOCKUP, Judge.judge(base, Thresholds.defaults()).verdict());
+    }
+
+    @Test
+    void twoSamplesSecondsApartFromAStarvedWatcherAreNotASpin() throws IOException {
+        // A watcher that got no CPU sampled twice in 2.2 s, both times with IF=0: that the CPU
+        // stayed there in between is a guess, not a sighting.
+        List<Sample> base = load("spin-deadlock");
+        List<Sample> sparse = new ArrayList<>(base.subList(0, 7));
+        sparse.add(base.get(base.size() - 1));
+        assertNotEquals(Verdict.SPIN_LOCKUP, Judge.judge(sparse, Thresholds.defaults()).verdict());
+    }
+
+    @Test
+    void interruptsOffBeforeTheKernelShowedLifeIsEarlyBootUntilItsBound() throws IOException {
+        // The spin series as if before start_kernel enabled interrupts: no userland, jiffies never
+        // moved. IF=0 is how the kernel runs then; a CPU sitting on one instruction (a rep stos
+        // clearing memory under TCG) is early boot until FIRMWARE_STUCK's bound of CPU time.
+        List<Sample> base = load("spin-deadlock");
+        long jiffies = base.get(0).kernel().jiffies();
+        UnaryOperator<Sample> early = x -> {
+            Sample y = withCpus(x, c -> c, k -> new KernelSample(jiffies, k.lastJiffiesUpdateNs(), k.tickDoTimerCpu(),
+                    k.hz(), k.cpus(), k.blockedTasks()));
+            return new Sample(y.hostTimeNs(), y.wallTimeMs(), y.status(), y.consoleBytes(), "kernel", false, y.cpus(),
+                    y.kernel(), y.sources(), y.qemuWaitNs());
+        };
+        List<Sample> s = map(base, early);
+        assertNotEquals(Verdict.SPIN_LOCKUP, Judge.judge(s, Thresholds.defaults()).verdict());
+        // The same series five times slower, CPU time and all: 12.8 s of CPU since the first
+        // kernel instruction, past the bound (a third of the 30 s firmware threshold): a spin.
+        long t0 = base.get(0).hostTimeNs();
+        List<Sample> longer = map(s, x -> {
+            Sample y = withCpus(x, c -> new VcpuSample(c.cpu(), c.threadId(), c.threadCpuNs() * 5, c.threadWaitNs(), c.rip(),
+                    c.ripSymbol(), c.interruptsEnabled(), c.halted(), c.cpl(), c.longMode(), c.lapic()), k -> k);
+            return new Sample(t0 + (x.hostTimeNs() - t0) * 5, y.wallTimeMs(), y.status(), y.consoleBytes(), y.lastMilestone(),
+                    false, y.cpus(), y.kernel(), y.sources(), y.qemuWaitNs());
+        });
+        Decision d = Judge.judge(longer, Thresholds.defaults());
+        assertEquals(Verdict.SPIN_LOCKUP, d.verdict(), d.toString());
+    }
+
+    @Test
     void aStarvedQemuCannotDeliverTimersSoNoStallIsCalled() throws IOException {
         // QEMU's main thread waited runnable for the whole time: its timers could not fire.
         List<Sample> stalled = load("timer-stall-lost");
@@ -205,7 +463,7 @@ class JudgeTest {
         return s.stream().map(f).toList();
     }
 
-    private static Sample withCpus(Sample x, UnaryOperator<VcpuSample> cpu, UnaryOperator<KernelSample> kernel) {
+    static Sample withCpus(Sample x, UnaryOperator<VcpuSample> cpu, UnaryOperator<KernelSample> kernel) {
         return new Sample(x.hostTimeNs(), x.wallTimeMs(), x.status(), x.consoleBytes(), x.lastMilestone(), x.consolePanic(),
                 x.cpus().stream().map(cpu).toList(), x.kernel() == null ? null : kernel.apply(x.kernel()), x.sources(),
                 x.qemuWaitNs());

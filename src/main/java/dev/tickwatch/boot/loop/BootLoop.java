@@ -1,8 +1,9 @@
 package dev.tickwatch.boot.loop;
 
 import dev.tickwatch.TickwatchException;
-import dev.tickwatch.boot.QemuConfig;
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuConfig;
+import dev.tickwatch.qemu.QemuStartException;
+import dev.tickwatch.qemu.QemuVm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,7 +127,12 @@ public final class BootLoop {
             vm = QemuVm.start(spec.config());
         } catch (TickwatchException e) {
             if (!stop) {
-                BootOutcome o = BootOutcome.cannotTest("QEMU_START", "QEMU did not start: " + firstLine(e.getMessage()));
+                // QEMU's own words when it exited at start (a kernel it rejects), not the socket it never served.
+                String why = e instanceof QemuStartException q
+                        ? "QEMU exited with status " + q.exitStatus() + ": " + (q.qemuSaid().isEmpty() ? "(it printed nothing)"
+                                : String.join(" / ", q.qemuSaid()))
+                        : firstLine(e.getMessage());
+                BootOutcome o = BootOutcome.cannotTest("QEMU_START", "QEMU did not start: " + why);
                 report(spec, o, startedMs, null);
                 stopAll(spec.worker());
             }
@@ -143,7 +149,12 @@ public final class BootLoop {
             } catch (RuntimeException e) {
                 o = BootOutcome.cannotTest("WATCHER_ERROR", "the watcher failed: " + e);
             }
+            if (o.isHostFailure()) {
+                // QEMU stopped answering on its way out: nothing of the guest is left to lose.
+                vm.kill();
+            }
             Path diag = null;
+            boolean stopping = false;
             synchronized (lock) {
                 // Another worker stopped the loop while we watched: our QEMU may have been ended by
                 // it, so only a clean boot still counts.
@@ -153,7 +164,15 @@ public final class BootLoop {
                 if (o.kind() == BootOutcome.Kind.CANNOT_TEST || (o.isBad() && !options.keepGoing())) {
                     stop = true;
                     stopped.countDown();
+                    stopping = true;
                 }
+            }
+            if (stopping) {
+                // Only the worker that stops the loop ends the others, and at once: the hung guest's
+                // snapshot then has the host to itself, and no other worker, finishing its own boot,
+                // ends this QEMU in the middle of it (seen in BootLoopIT: "connection lost while
+                // waiting for the reply to 'human-monitor-command'").
+                stopAll(spec.worker());
             }
             if (o.isBad()) {
                 try {
@@ -166,9 +185,6 @@ public final class BootLoop {
                 }
             }
             report(spec, o, startedMs, diag);
-            if (stop) {
-                stopAll(spec.worker());
-            }
         } finally {
             running.remove(spec.worker());
         }

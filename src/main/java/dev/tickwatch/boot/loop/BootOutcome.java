@@ -1,5 +1,6 @@
 package dev.tickwatch.boot.loop;
 
+import dev.tickwatch.verdict.Verdict;
 import java.util.List;
 import java.util.Objects;
 
@@ -7,8 +8,10 @@ import java.util.Objects;
  * How one boot ended, as a {@link BootWatcher} decides it.
  *
  * @param kind      OK, HUNG, CANNOT_TEST or TIMEOUT
- * @param verdict   for HUNG: the verdict's name ({@code TIMER_STALL}, {@code PANICKED}, ...);
- *                  {@code TIMEOUT} for TIMEOUT; {@code FIRMWARE_STUCK} etc. for CANNOT_TEST; null for OK
+ * @param verdict   for HUNG: the {@link Verdict}'s name ({@code TIMER_STALL}, {@code PANICKED}, ...) or
+ *                  the provisional {@link ConsoleWatcher#STALLED_CONSOLE}; {@code TIMEOUT} for TIMEOUT;
+ *                  {@code FIRMWARE_STUCK} or what could not start ({@code QEMU_START}, ...) for
+ *                  CANNOT_TEST; for OK null, or a host-side failure's label ({@link #hostFailure}). A label, not the enum: results files carry these words
  * @param flavour   a refinement of the verdict (e.g. {@code lost} vs {@code storm}, or the last
  *                  milestone reached), or null
  * @param evidence  the lines that decided the verdict, for people and for LKML; never null
@@ -39,9 +42,34 @@ public record BootOutcome(Kind kind, String verdict, String flavour, List<String
         return new BootOutcome(Kind.OK, null, null, List.of(), bootS, Double.NaN, null, null, null);
     }
 
+    /**
+     * A boot the guest passed but the host side did not finish cleanly (QEMU never exited after the
+     * power-off): counts as clean, keeps the failure's label in {@code verdict} and its evidence.
+     *
+     * @param bootS seconds from QEMU's start to the guest's power-off line
+     */
+    public static BootOutcome hostFailure(String label, List<String> evidence, double bootS) {
+        return new BootOutcome(Kind.OK, Objects.requireNonNull(label, "label"), null, evidence, bootS, Double.NaN,
+                null, null, null);
+    }
+
+    /** A passed boot with a host-side failure (see {@link #hostFailure}). */
+    public boolean isHostFailure() {
+        return kind == Kind.OK && verdict != null;
+    }
+
+    /** A hang decided from the console alone (panic, QEMU gone). */
+    public static BootOutcome hung(Verdict verdict, String flavour, List<String> evidence, double detectS) {
+        return hung(verdict.name(), flavour, evidence, detectS);
+    }
+
     public static BootOutcome hung(String verdict, String flavour, List<String> evidence, double detectS) {
         return new BootOutcome(Kind.HUNG, Objects.requireNonNull(verdict, "verdict"), flavour, evidence,
                 Double.NaN, detectS, null, null, null);
+    }
+
+    public static BootOutcome cannotTest(Verdict verdict, String reason) {
+        return cannotTest(verdict.name(), reason);
     }
 
     public static BootOutcome cannotTest(String verdict, String reason) {

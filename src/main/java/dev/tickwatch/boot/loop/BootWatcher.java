@@ -1,6 +1,6 @@
 package dev.tickwatch.boot.loop;
 
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuVm;
 
 /**
  * Decides how one boot ends. The loop starts QEMU, hands the VM to the watcher, and ends QEMU

@@ -3,7 +3,7 @@ package dev.tickwatch.boot.loop;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tickwatch.TickwatchException;
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;

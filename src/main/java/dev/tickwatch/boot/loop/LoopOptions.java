@@ -1,6 +1,6 @@
 package dev.tickwatch.boot.loop;
 
-import dev.tickwatch.boot.QemuConfig;
+import dev.tickwatch.qemu.QemuConfig;
 import java.util.Objects;
 
 /**

@@ -35,7 +35,7 @@ public final class ResultsFile implements BootListener, AutoCloseable {
             return new ResultsFile(file, Files.newBufferedWriter(file, StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND));
         } catch (IOException e) {
-            throw new TickwatchException("cannot write results to " + file + ": " + e.getMessage(), e);
+            throw new TickwatchException("cannot write results to " + file + ": " + dev.tickwatch.util.IoErrors.reason(e), e);
         }
     }
 
@@ -65,7 +65,7 @@ public final class ResultsFile implements BootListener, AutoCloseable {
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new TickwatchException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new TickwatchException("cannot read " + file + ": " + dev.tickwatch.util.IoErrors.reason(e), e);
         }
         List<BootRecord> rs = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

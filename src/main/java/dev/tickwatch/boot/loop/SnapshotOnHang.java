@@ -1,7 +1,9 @@
 package dev.tickwatch.boot.loop;
 
 import dev.tickwatch.TickwatchException;
-import dev.tickwatch.boot.QemuVm;
+import dev.tickwatch.guest.GuestKernel;
+import dev.tickwatch.guest.KernelFiles;
+import dev.tickwatch.qemu.QemuVm;
 import dev.tickwatch.snapshot.Snapshot;
 import dev.tickwatch.snapshot.SnapshotRequest;
 import java.io.IOException;
@@ -23,20 +25,35 @@ public final class SnapshotOnHang implements HangHandler {
 
     private final DiagnosticFolder folder;
     private final boolean vmcore;
+    private final KernelFiles kernelFiles;
 
     public SnapshotOnHang(Path root, boolean vmcore) {
+        this(root, vmcore, KernelFiles.NONE);
+    }
+
+    /** @param kernelFiles the developer's vmlinux / System.map, for symbols and types the guest's memory lacks */
+    public SnapshotOnHang(Path root, boolean vmcore, KernelFiles kernelFiles) {
         this.folder = new DiagnosticFolder(root);
         this.vmcore = vmcore;
+        this.kernelFiles = kernelFiles;
     }
 
     @Override
     public Path onHang(QemuVm vm, BootSpec spec, BootOutcome outcome) {
         Path dir = folder.onHang(vm, spec, outcome);
+        GuestKernel kernel = null;
         try {
+            if (!kernelFiles.isEmpty()) {
+                try {
+                    kernel = GuestKernel.attach(vm.qmp(), null, kernelFiles);
+                } catch (TickwatchException e) {
+                    // The snapshot attaches from memory alone and notes what it could not read.
+                }
+            }
             SnapshotRequest.Builder b = SnapshotRequest.builder(vm.qmp(), dir).gdb(vm.gdbEndpoint()).console(vm.console())
                     .environment(new SnapshotRequest.Environment(vm.command(), vm.accel().name().toLowerCase(Locale.ROOT),
                             spec.labMode()))
-                    .vmcore(vmcore).name(BUNDLE);
+                    .vmcore(vmcore).name(BUNDLE).kernel(kernel);
             if (outcome.decision() != null) {
                 b.watched(outcome.samples(), outcome.decision());
             }
@@ -46,6 +63,10 @@ public final class SnapshotOnHang implements HangHandler {
                 Files.writeString(dir.resolve("snapshot-failed.txt"), "snapshot failed: " + e.getMessage() + "\n");
             } catch (IOException ignored) {
                 // The diagnostic folder itself is already written.
+            }
+        } finally {
+            if (kernel != null) {
+                kernel.close();
             }
         }
         return dir;

@@ -1,6 +1,7 @@
 package dev.tickwatch.boot.loop;
 
-import dev.tickwatch.boot.Milestone;
+import dev.tickwatch.guest.KernelFiles;
+import dev.tickwatch.probe.Milestone;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -11,8 +12,9 @@ import java.util.regex.Pattern;
  * @param success a console line that means the boot succeeded (QEMU must also exit)
  * @param stall   console silence after which a boot counts as hung
  * @param timeout last resort per boot, from QEMU's start
+ * @param kernelFiles the developer's vmlinux / System.map the verdict engine attaches with
  */
-public record WatchOptions(Pattern success, Duration stall, Duration timeout) {
+public record WatchOptions(Pattern success, Duration stall, Duration timeout, KernelFiles kernelFiles) {
 
     /** The appliance's last milestone. */
     public static final Pattern DEFAULT_SUCCESS = Pattern.compile(Pattern.quote(Milestone.DONE.marker()));
@@ -22,11 +24,12 @@ public record WatchOptions(Pattern success, Duration stall, Duration timeout) {
 
     public WatchOptions {
         Objects.requireNonNull(success, "success");
+        kernelFiles = kernelFiles == null ? KernelFiles.NONE : kernelFiles;
         if (stall.isNegative() || stall.isZero()) {
-            throw new IllegalArgumentException("stall: " + stall + " (expected: > 0)");
+            throw new IllegalArgumentException("console silence: " + stall.toMillis() / 1000.0 + " s (expected: > 0)");
         }
         if (timeout.compareTo(stall) < 0) {
-            throw new IllegalArgumentException("timeout: " + timeout.toSeconds() + " s (expected: >= stall, "
+            throw new IllegalArgumentException("timeout: " + timeout.toSeconds() + " s (expected: >= console silence, "
                     + stall.toSeconds() + " s)");
         }
     }
@@ -43,6 +46,7 @@ public record WatchOptions(Pattern success, Duration stall, Duration timeout) {
         private Pattern success = DEFAULT_SUCCESS;
         private Duration stall = DEFAULT_STALL;
         private Duration timeout = DEFAULT_TIMEOUT;
+        private KernelFiles kernelFiles = KernelFiles.NONE;
 
         private Builder() {
         }
@@ -62,8 +66,13 @@ public record WatchOptions(Pattern success, Duration stall, Duration timeout) {
             return this;
         }
 
+        public Builder kernelFiles(KernelFiles files) {
+            this.kernelFiles = files;
+            return this;
+        }
+
         public WatchOptions build() {
-            return new WatchOptions(success, stall, timeout);
+            return new WatchOptions(success, stall, timeout, kernelFiles);
         }
     }
 }

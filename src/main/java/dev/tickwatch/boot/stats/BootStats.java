@@ -76,9 +76,26 @@ public record BootStats(long done, long clean, long hangs, long cannotTest, Map<
         return ClopperPearson.bootsFor(hangs, done, targetRate);
     }
 
-    /** "0 hangs in 10,000 boots: rate < 3.0e-4 (95%)". */
+    /** "0 hangs in 10,000 boots: rate < 3.0e-04 (95%), fewer than 1 in 3,330 boots". */
     public String boundLine() {
-        return String.format("%d hang%s in %,d boots: rate < %.1e (95%%)", hangs, hangs == 1 ? "" : "s", done, upper95);
+        return String.format(java.util.Locale.ROOT, "%d hang%s in %,d boots: rate < %.1e (95%%), %s", hangs,
+                hangs == 1 ? "" : "s", done, upper95, inWords(upper95));
+    }
+
+    /**
+     * A rate bound as a person reads it: {@code fewer than 1 in 3,330 boots} for 3.0e-4. The count
+     * is rounded down to three digits, so that the words never claim more than the number.
+     */
+    public static String inWords(double upper) {
+        if (!(upper > 0) || upper >= 0.5) {
+            return "too few boots to say fewer than 1 in 2";
+        }
+        long every = (long) Math.floor(1 / upper * (1 + 1e-9)); // 1/1e-3 is 999.99...
+        long scale = 1;
+        while (every / scale >= 1000) {
+            scale *= 10;
+        }
+        return String.format(java.util.Locale.ROOT, "fewer than 1 in %,d boots", every / scale * scale);
     }
 
     static double median(List<Double> sorted) {

@@ -59,6 +59,41 @@ public final class ClopperPearson {
     }
 
     /**
+     * The lower bound: the p with {@code P(X >= k | n, p) = alpha}; 0 when k = 0. With
+     * {@link #upper(long, long, double)} at the same alpha it makes the two-sided
+     * {@code 1 - 2 alpha} interval ({@code alpha = 0.025}: 95 %). Sums k terms, not n - k: cheap
+     * for a rare hang seen a few times in many boots.
+     *
+     * @throws IllegalArgumentException when n < 1, k < 0, k > n or alpha not in (0, 1)
+     */
+    public static double lower(long k, long n, double alpha) {
+        if (n < 1 || k < 0 || k > n) {
+            throw new IllegalArgumentException("k, n: " + k + ", " + n + " (expected: 0 <= k <= n, n >= 1)");
+        }
+        if (!(alpha > 0 && alpha < 1)) {
+            throw new IllegalArgumentException("alpha: " + alpha + " (expected: 0 < alpha < 1)");
+        }
+        if (k == 0) {
+            return 0.0;
+        }
+        if (k == n) {
+            return Math.exp(Math.log(alpha) / n);
+        }
+        // P(X >= k | p) = 1 - P(X <= k - 1 | p) rises monotonically in p: bisect on it.
+        double lo = 0;
+        double hi = (double) k / n;
+        for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+            double mid = (lo + hi) / 2;
+            if (1 - binomialCdf(k - 1, n, mid) < alpha) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return (lo + hi) / 2;
+    }
+
+    /**
      * Boots in total (done plus still to do) after which k hangs would give an upper bound at or
      * below {@code target}, assuming no further hang; {@code n} itself if it is already there.
      */

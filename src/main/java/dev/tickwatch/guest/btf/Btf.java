@@ -472,6 +472,12 @@ public final class Btf {
         return v;
     }
 
+    /** Like {@link #constant} but empty when no enum has {@code enumerator}. */
+    public java.util.OptionalLong findConstant(String enumerator) {
+        Long v = index().constants.get(enumerator);
+        return v == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(v);
+    }
+
     private int compositeId(String name) {
         return findComposite(name).orElseThrow(() -> new GuestLayoutException("BTF has no struct " + name));
     }

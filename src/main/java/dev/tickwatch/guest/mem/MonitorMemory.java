@@ -1,7 +1,8 @@
 package dev.tickwatch.guest.mem;
 
 import dev.tickwatch.qmp.QmpClient;
-import dev.tickwatch.qmp.hmp.HmpMemory;
+import dev.tickwatch.qmp.hmp.Hmp;
+import dev.tickwatch.qmp.hmp.HmpRefusedException;
 
 /**
  * Guest memory through HMP {@code x /Ngx} (virtual, with CPU {@code cpu}'s page tables) and
@@ -13,11 +14,11 @@ public final class MonitorMemory implements GuestMemory {
     /** Quadwords per {@code x} command: 4 KiB, about 15 KB of reply text. */
     private static final int QUADS_PER_COMMAND = 512;
 
-    private final QmpClient qmp;
+    private final Hmp hmp;
     private final int cpu;
 
     public MonitorMemory(QmpClient qmp, int cpu) {
-        this.qmp = qmp;
+        this.hmp = new Hmp(qmp);
         this.cpu = cpu;
     }
 
@@ -28,26 +29,27 @@ public final class MonitorMemory implements GuestMemory {
 
     @Override
     public void read(long address, byte[] dst, int offset, int length) {
-        transfer("x", address, dst, offset, length);
+        transfer(false, address, dst, offset, length);
     }
 
     @Override
     public void readPhysical(long address, byte[] dst, int offset, int length) {
-        transfer("xp", address, dst, offset, length);
+        transfer(true, address, dst, offset, length);
     }
 
-    private void transfer(String command, long address, byte[] dst, int offset, int length) {
+    private void transfer(boolean physical, long address, byte[] dst, int offset, int length) {
         // x reads whole quadwords: widen to 8-byte alignment, copy out the part asked for.
         long start = address & ~7L;
         long end = address + length;
         long a = start;
         while (Long.compareUnsigned(a, end) < 0) {
             int quads = (int) Math.min(QUADS_PER_COMMAND, (end - a + 7) >>> 3);
-            String text = qmp.hmp(command + " /" + quads + "gx 0x" + Long.toHexString(a), cpu);
-            if (text.contains("Cannot access memory")) {
-                throw new GuestMemoryException(a, "address 0x" + Long.toHexString(a) + " not readable: " + text.strip());
+            long[] values;
+            try {
+                values = physical ? hmp.physicalQuadwords(a, quads, cpu) : hmp.quadwords(a, quads, cpu);
+            } catch (HmpRefusedException e) {
+                throw new GuestMemoryException(a, "address 0x" + Long.toHexString(a) + " not readable: " + e.reply());
             }
-            long[] values = HmpMemory.quadwords(text);
             for (int q = 0; q < values.length && q < quads; q++) {
                 long v = values[q];
                 for (int i = 0; i < 8; i++) {

@@ -1,6 +1,8 @@
 package dev.tickwatch.guest.mem;
 
 import dev.tickwatch.qmp.QmpClient;
+import dev.tickwatch.qmp.hmp.Hmp;
+import dev.tickwatch.qmp.hmp.HmpRefusedException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,8 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Guest memory read straight out of the QEMU process: HMP {@code gpa2hva} tells where guest RAM
@@ -23,10 +23,10 @@ import java.util.regex.Pattern;
  */
 public final class ProcMemory implements GuestMemory {
 
-    private static final Pattern HVA = Pattern.compile("is (0x[0-9a-f]+)");
     private static final long CHUNK = 2L << 20;
 
     private final QmpClient qmp;
+    private final Hmp hmp;
     private final long pid;
     private final FileChannel mem;
     private final Map<Long, Long> hostChunks = new HashMap<>();
@@ -37,6 +37,7 @@ public final class ProcMemory implements GuestMemory {
 
     private ProcMemory(QmpClient qmp, long pid, FileChannel mem, long cr3, boolean la57) {
         this.qmp = qmp;
+        this.hmp = new Hmp(qmp);
         this.pid = pid;
         this.mem = mem;
         this.pageTables = new PageTables(cr3, la57, this::readPhysicalLong);
@@ -175,12 +176,12 @@ public final class ProcMemory implements GuestMemory {
     }
 
     private long askQemu(long chunk) {
-        String reply = qmp.hmp("gpa2hva 0x" + Long.toHexString(chunk));
-        Matcher m = HVA.matcher(reply);
-        if (!m.find()) {
-            throw new GuestMemoryException(chunk, "guest physical 0x" + Long.toHexString(chunk) + " is not RAM: " + reply.strip());
+        long hva;
+        try {
+            hva = hmp.gpa2hva(chunk);
+        } catch (HmpRefusedException e) {
+            throw new GuestMemoryException(chunk, "guest physical 0x" + Long.toHexString(chunk) + " is not RAM: " + e.reply());
         }
-        long hva = Long.parseUnsignedLong(m.group(1).substring(2), 16);
         hostChunks.put(chunk, hva);
         return hva;
     }

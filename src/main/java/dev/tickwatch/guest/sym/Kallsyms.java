@@ -4,10 +4,7 @@ import dev.tickwatch.guest.GuestLayoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 /**
  * The kernel's symbol table, decoded from the kallsyms tables in the kernel image itself (as
@@ -22,30 +19,16 @@ import java.util.Optional;
  * decodes to sorted addresses inside the image wins. The relative base is relocated by KASLR,
  * so the addresses are the running kernel's.
  */
-public final class Kallsyms {
+public final class Kallsyms extends SymbolTable {
 
     private static final byte[] DIGITS = "0\0001\0002\0003\0004\0005\0006\0007\0008\0009\000"
             .getBytes(StandardCharsets.ISO_8859_1);
 
-    private final long[] addresses;
-    private final char[] types;
-    private final String[] names;
-    private final Map<String, Integer> byName;
     private final long tokenTable;
-    private final long textStart;
-    private final long textEnd;
 
     private Kallsyms(long[] addresses, char[] types, String[] names, long tokenTable) {
-        this.addresses = addresses;
-        this.types = types;
-        this.names = names;
+        super(addresses, types, names, "kallsyms");
         this.tokenTable = tokenTable;
-        this.byName = new HashMap<>(names.length * 2);
-        for (int i = 0; i < names.length; i++) {
-            byName.putIfAbsent(names[i], i);
-        }
-        this.textStart = addressOf("_stext").or(() -> addressOf("_text")).orElse(0L);
-        this.textEnd = addressOf("_etext").orElse(0L);
     }
 
     /** Finds and decodes the tables inside {@code image} (the kernel's mapping, text through data). */
@@ -309,23 +292,16 @@ public final class Kallsyms {
         return null;
     }
 
-    public int size() {
-        return names.length;
-    }
-
     /**
      * The same kernel build loaded {@code delta} bytes higher (another boot, another KASLR slide):
      * image addresses move, absolute per-CPU values do not. Names and types are shared.
      */
+    @Override
     public Kallsyms slide(long delta) {
         if (delta == 0) {
             return this;
         }
-        long[] moved = new long[addresses.length];
-        for (int i = 0; i < moved.length; i++) {
-            moved[i] = addresses[i] < 0 ? addresses[i] + delta : addresses[i];
-        }
-        return new Kallsyms(moved, types, names, tokenTable + delta);
+        return new Kallsyms(moved(delta), types(), names(), tokenTable + delta);
     }
 
     /** Where the token table was found (evidence of where the tables live). */
@@ -333,84 +309,9 @@ public final class Kallsyms {
         return tokenTable;
     }
 
-    public Symbol symbol(int index) {
-        return new Symbol(addresses[index], types[index], names[index], null);
-    }
-
-    /** All symbols, in address order. */
-    public List<Symbol> symbols() {
-        List<Symbol> out = new ArrayList<>(names.length);
-        for (int i = 0; i < names.length; i++) {
-            out.add(symbol(i));
-        }
-        return out;
-    }
-
-    /** The address of {@code name} (the first one when several share the name). */
-    public Optional<Long> addressOf(String name) {
-        Integer i = byName.get(name);
-        return i == null ? Optional.empty() : Optional.of(addresses[i]);
-    }
-
-    /** Like {@link #addressOf} but a missing symbol is a {@link GuestLayoutException}. */
-    public long require(String name) {
-        return addressOf(name).orElseThrow(() -> new GuestLayoutException("kernel symbol '" + name
-                + "' not found in kallsyms (" + names.length + " symbols)"));
-    }
-
-    /** Names starting with {@code prefix}, for completion; sorted, at most {@code limit}. */
-    public List<String> namesStartingWith(String prefix, int limit) {
-        return byName.keySet().stream().filter(n -> n.startsWith(prefix)).sorted().limit(limit).toList();
-    }
-
-    /**
-     * The symbol containing {@code address} as the kernel's own lookup finds it: the last symbol
-     * at or below it, its size up to the next higher address. Empty outside the image's symbols.
-     */
-    public Optional<SymbolOffset> lookup(long address) {
-        int lo = 0;
-        int hi = addresses.length - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(addresses[mid], address) <= 0) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        if (found < 0 || addresses[found] >= 0) {
-            return Optional.empty(); // below every image symbol, or an absolute per-CPU value
-        }
-        // Prefer the first of several aliases at one address, as kallsyms does.
-        while (found > 0 && addresses[found - 1] == addresses[found]) {
-            found--;
-        }
-        int next = found + 1;
-        while (next < addresses.length && addresses[next] == addresses[found]) {
-            next++;
-        }
-        if (next >= addresses.length) {
-            return Optional.empty(); // past the last symbol: size unknown, do not guess
-        }
-        long size = addresses[next] - addresses[found];
-        long offset = address - addresses[found];
-        if (offset >= size) {
-            return Optional.empty();
-        }
-        return Optional.of(new SymbolOffset(symbol(found), offset, size));
-    }
-
-    /** Whether {@code address} lies in kernel text ({@code _stext}..{@code _etext}). */
-    public boolean isKernelText(long address) {
-        return textStart != 0 && textEnd != 0 && Long.compareUnsigned(address, textStart) >= 0
-                && Long.compareUnsigned(address, textEnd) < 0;
-    }
-
     @Override
     public String toString() {
-        return "Kallsyms[" + names.length + " symbols, token table at 0x" + Long.toHexString(tokenTable) + "]";
+        return "Kallsyms[" + size() + " symbols, token table at 0x" + Long.toHexString(tokenTable) + "]";
     }
 
     static byte[] digits() {

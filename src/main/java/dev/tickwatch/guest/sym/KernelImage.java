@@ -94,6 +94,27 @@ public final class KernelImage {
         }
     }
 
+    /**
+     * Where the kernel's banner ({@code linux_banner}, "Linux version 6.1.0-... (gcc ...) #1 SMP ...")
+     * is in the image, found by its text: for a kallsyms without data symbols, and to name the build
+     * a mismatched vmlinux is compared with. The first "Linux version " followed by a digit.
+     */
+    public static java.util.Optional<Long> banner(Image img) {
+        byte[] prefix = "Linux version ".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        long at = img.base();
+        while (true) {
+            java.util.OptionalLong hit = img.find(prefix, at);
+            if (hit.isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            long a = hit.getAsLong();
+            if (img.contains(a + prefix.length, 1) && Character.isDigit(img.u8(a + prefix.length))) {
+                return java.util.Optional.of(a);
+            }
+            at = a + 1;
+        }
+    }
+
     /** Probes a 2 MiB block at its first, middle and last page: the image's gaps are unmapped 4 KiB pages. */
     private static boolean anyMapped(GuestMemory mem, long block) {
         return mem.isMapped(block) || mem.isMapped(block + STEP / 2) || mem.isMapped(block + STEP - 4096);

@@ -1,10 +1,14 @@
 package dev.tickwatch.qmp.codec;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tickwatch.util.Json;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToByteEncoder;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
@@ -36,12 +40,28 @@ public final class QmpEncoder extends MessageToByteEncoder<QmpCommand> {
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, QmpCommand command, ByteBuf out) {
-        String json = toJson(command);
+    protected void encode(ChannelHandlerContext ctx, QmpCommand command, ByteBuf out) throws IOException {
         if (frameTap != null) {
+            String json = toJson(command);
             frameTap.accept(json);
+            out.writeCharSequence(json, StandardCharsets.UTF_8);
+        } else {
+            // Every sample sends a few commands: written straight into the buffer, without the
+            // wrapping object and the String of toJson (the same bytes: same mapper, same order).
+            try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator((OutputStream) new ByteBufOutputStream(out))) {
+                g.writeStartObject();
+                g.writeStringField("execute", command.execute());
+                if (command.arguments() != null) {
+                    g.writeFieldName("arguments");
+                    Json.MAPPER.writeTree(g, command.arguments());
+                }
+                if (command.id() != null) {
+                    g.writeFieldName("id");
+                    Json.MAPPER.writeTree(g, command.id());
+                }
+                g.writeEndObject();
+            }
         }
-        out.writeCharSequence(json, StandardCharsets.UTF_8);
         out.writeByte('\n');
     }
 }

@@ -3,6 +3,7 @@ package dev.tickwatch.qmp.replay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tickwatch.TickwatchException;
+import dev.tickwatch.qmp.hmp.Hmp;
 import dev.tickwatch.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ public final class QmpScript {
         try {
             return parse(Files.readAllLines(transcript));
         } catch (IOException e) {
-            throw new TickwatchException("cannot read QMP transcript " + transcript + ": " + e.getMessage(), e);
+            throw new TickwatchException("cannot read QMP transcript " + transcript + ": " + dev.tickwatch.util.IoErrors.reason(e), e);
         }
     }
 
@@ -98,7 +99,7 @@ public final class QmpScript {
                 }
             }
         } catch (IOException e) {
-            throw new TickwatchException("cannot read HMP outputs in " + modeDir + ": " + e.getMessage(), e);
+            throw new TickwatchException("cannot read HMP outputs in " + modeDir + ": " + dev.tickwatch.util.IoErrors.reason(e), e);
         }
         return s;
     }
@@ -109,10 +110,10 @@ public final class QmpScript {
      */
     static String hmpCommandFor(String fileName) {
         if (fileName.equals("info-registers-a.txt")) {
-            return "info registers -a";
+            return Hmp.INFO_REGISTERS;
         }
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("info-lapic-(\\d+)\\.txt").matcher(fileName);
-        return m.matches() ? "info lapic " + m.group(1) : null;
+        return m.matches() ? Hmp.lapicCommand(Integer.parseInt(m.group(1))) : null;
     }
 
     /** The greeting, compact JSON. */

@@ -13,10 +13,16 @@ import org.junit.jupiter.api.Test;
 
 class BootStatsTest {
 
+    /**
+     * 0 failures in n trials, one-sided 95 %: P(no failure) = (1-p)^n = 0.05, so the bound is
+     * 1 - 0.05^(1/n), about 3/n (the rule of three). By hand: n = 3000: ln 0.05 / 3000 =
+     * -2.9957323 / 3000 = -9.985774e-4, 1 - e^that = 9.980790e-4 (scipy.stats.beta.ppf(0.95, 1,
+     * 3000) = 0.000998079012); n = 10000: 2.99528e-4; n = 1: 1 - 0.05 = 0.95.
+     */
     @Test
     void ruleOfThreeForZeroHangs() {
-        assertEquals(2.9953e-4, ClopperPearson.upper95(0, 10_000), 1e-8);
-        assertEquals(1 - Math.pow(0.05, 1 / 10_000.0), ClopperPearson.upper95(0, 10_000), 1e-15);
+        assertEquals(2.99528e-4, ClopperPearson.upper95(0, 10_000), 1e-9);
+        assertEquals(9.98079012e-4, ClopperPearson.upper95(0, 3000), 1e-12);
         assertEquals(0.95, ClopperPearson.upper95(0, 1), 1e-12);
     }
 
@@ -91,7 +97,9 @@ class BootStatsTest {
         assertEquals(9.5, s.p95S(), 1e-9);
         assertEquals(9.9, s.p99S(), 1e-9);
         assertEquals(103, s.ratePerMin(), 1e-9);
-        assertEquals(ClopperPearson.upper95(3, 103), s.upper95());
+        // 3 hangs in the 103 boots that tested something: beta.ppf(0.95, 4, 100) = 0.0735567882
+        // (scipy; the same p solves sum_{i<=3} C(103,i) p^i (1-p)^(103-i) = 0.05 by bisection).
+        assertEquals(0.0735567882, s.upper95(), 1e-9);
     }
 
     @Test
@@ -101,9 +109,21 @@ class BootStatsTest {
             boots.add(new Boot(Result.CLEAN, null, 4.0));
         }
         BootStats s = BootStats.of(boots, 0);
-        assertEquals("0 hangs in 10,000 boots: rate < 3.0e-04 (95%)", s.boundLine());
+        assertEquals("0 hangs in 10,000 boots: rate < 3.0e-04 (95%), fewer than 1 in 3,330 boots", s.boundLine());
         assertTrue(Double.isNaN(s.ratePerMin()));
         assertEquals(29_956, s.bootsFor(1e-4));
+    }
+
+    @Test
+    void ratesInWordsNeverClaimMoreThanTheNumber() {
+        assertEquals("fewer than 1 in 3 boots", BootStats.inWords(0.31));
+        assertEquals("fewer than 1 in 1,000 boots", BootStats.inWords(1e-3));
+        assertEquals("fewer than 1 in 2,560 boots", BootStats.inWords(3.9e-4));
+        assertEquals("too few boots to say fewer than 1 in 2", BootStats.inWords(0.66));
+        for (double r : new double[] {0.31, 0.2, 1.17e-3, 3.9e-4, 7.77e-6}) {
+            String n = BootStats.inWords(r).replaceAll(".* in ([0-9,]+) boots", "$1").replace(",", "");
+            assertTrue(1.0 / Long.parseLong(n) >= r, r + ": " + n);
+        }
     }
 
     @Test

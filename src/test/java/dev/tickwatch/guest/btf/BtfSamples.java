@@ -71,4 +71,37 @@ final class BtfSamples {
         w.modifier(BtfKind.RESTRICT, demoPtr);
         return w.build();
     }
+
+    /**
+     * A blob shaped like a kernel's, big as one (over 10,000 types, over 1,000 structs): the
+     * layouts {@code BtfHostKernelTest} checks (list_head, task_struct's __state before comm,
+     * clock_event_state) among thousands of generated structs that point at each other.
+     */
+    static byte[] kernelLike() {
+        BtfWriter w = new BtfWriter();
+        int uint = w.integer("unsigned int", 4, 0, 32);
+        int chr = w.integer("char", 1, BtfInt.SIGNED, 8);
+        w.integer("long unsigned int", 8, 0, 64);
+        // list_head's pointers come before it, as in vmlinux: ids are handed out in order.
+        int listHeadPtr = w.ptr(5);
+        int listHead = w.struct("list_head", 16, false, m("next", listHeadPtr, 0), m("prev", listHeadPtr, 64));
+        if (listHead != 5) {
+            throw new AssertionError("struct list_head is id " + listHead);
+        }
+        int comm = w.array(chr, uint, 16);
+        w.enumeration("clock_event_state", 4, false,
+                m("CLOCK_EVT_STATE_DETACHED", 0, 0), m("CLOCK_EVT_STATE_SHUTDOWN", 1, 0),
+                m("CLOCK_EVT_STATE_PERIODIC", 2, 0), m("CLOCK_EVT_STATE_ONESHOT", 3, 0),
+                m("CLOCK_EVT_STATE_ONESHOT_STOPPED", 4, 0));
+        w.struct("task_struct", 9856, false, m("__state", uint, 24 * 8), m("tasks", listHead, 2048 * 8),
+                m("comm", comm, 3000 * 8));
+        int name = w.array(chr, uint, 8);
+        int previous = listHead;
+        for (int i = 0; i < 3400; i++) {
+            int ptr = w.ptr(previous);
+            previous = w.struct("generated_" + i, 24, false, m("a", uint, 0), m("link", ptr, 64), m("name", name, 128));
+            w.typedef("generated_" + i + "_t", previous);
+        }
+        return w.build();
+    }
 }

@@ -11,33 +11,33 @@ import java.util.Map;
  * Test-only writer of small little-endian BTF blobs (btf.rst section 2): returns type ids as types
  * are added, in order from 1, and lays out header, type section, then string section.
  */
-final class BtfWriter {
+public final class BtfWriter {
 
-    static final int KIND_FLAG = 1 << 31;
+    public static final int KIND_FLAG = 1 << 31;
 
     private final ByteArrayOutputStream strings = new ByteArrayOutputStream();
     private final Map<String, Integer> stringOffsets = new HashMap<>();
     private ByteBuffer types = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
     private int next = 1;
 
-    BtfWriter() {
+    public BtfWriter() {
         str("");
     }
 
     /** A member or enumerator or parameter: name plus up to two numbers. */
-    record M(String name, long a, long b) {
+    public record M(String name, long a, long b) {
     }
 
-    static M m(String name, long type, long bitOffset) {
+    public static M m(String name, long type, long bitOffset) {
         return new M(name, type, bitOffset);
     }
 
     /** A kind_flag bitfield member: offset bits 0-23, size bits 24-31. */
-    static M bits(String name, int type, int bitOffset, int bitSize) {
+    public static M bits(String name, int type, int bitOffset, int bitSize) {
         return new M(name, type, (long) bitSize << 24 | bitOffset);
     }
 
-    int str(String s) {
+    public int str(String s) {
         Integer off = stringOffsets.get(s);
         if (off == null) {
             off = strings.size();
@@ -49,7 +49,7 @@ final class BtfWriter {
     }
 
     /** A raw btf_type: {@code info} holds kind, vlen and kind_flag; then trailer words. */
-    int raw(int nameOff, int info, int sizeOrType, int... trailer) {
+    public int raw(int nameOff, int info, int sizeOrType, int... trailer) {
         ensure(12 + 4 * trailer.length);
         types.putInt(nameOff).putInt(info).putInt(sizeOrType);
         for (int t : trailer) {
@@ -58,33 +58,33 @@ final class BtfWriter {
         return next++;
     }
 
-    int type(BtfKind kind, String name, boolean kindFlag, int vlen, int sizeOrType, int... trailer) {
+    public int type(BtfKind kind, String name, boolean kindFlag, int vlen, int sizeOrType, int... trailer) {
         int info = kind.code() << 24 | vlen | (kindFlag ? KIND_FLAG : 0);
         return raw(str(name), info, sizeOrType, trailer);
     }
 
-    int integer(String name, int size, int encoding, int bits) {
+    public int integer(String name, int size, int encoding, int bits) {
         return type(BtfKind.INT, name, false, 0, size, encoding << 24 | bits);
     }
 
     /** An old-style bitfield INT: bit offset and width in the INT encoding. */
-    int intBits(String name, int size, int encoding, int bitOffset, int bits) {
+    public int intBits(String name, int size, int encoding, int bitOffset, int bits) {
         return type(BtfKind.INT, name, false, 0, size, encoding << 24 | bitOffset << 16 | bits);
     }
 
-    int ptr(int type) {
+    public int ptr(int type) {
         return type(BtfKind.PTR, "", false, 0, type);
     }
 
-    int array(int elem, int index, int n) {
+    public int array(int elem, int index, int n) {
         return type(BtfKind.ARRAY, "", false, 0, 0, elem, index, n);
     }
 
-    int struct(String name, int size, boolean kindFlag, M... members) {
+    public int struct(String name, int size, boolean kindFlag, M... members) {
         return composite(BtfKind.STRUCT, name, size, kindFlag, members);
     }
 
-    int union(String name, int size, boolean kindFlag, M... members) {
+    public int union(String name, int size, boolean kindFlag, M... members) {
         return composite(BtfKind.UNION, name, size, kindFlag, members);
     }
 
@@ -98,7 +98,7 @@ final class BtfWriter {
         return type(kind, name, kindFlag, members.length, size, t);
     }
 
-    int enumeration(String name, int size, boolean signed, M... values) {
+    public int enumeration(String name, int size, boolean signed, M... values) {
         int[] t = new int[2 * values.length];
         for (int i = 0; i < values.length; i++) {
             t[2 * i] = str(values[i].name());
@@ -107,7 +107,7 @@ final class BtfWriter {
         return type(BtfKind.ENUM, name, signed, values.length, size, t);
     }
 
-    int enum64(String name, boolean signed, M... values) {
+    public int enum64(String name, boolean signed, M... values) {
         int[] t = new int[3 * values.length];
         for (int i = 0; i < values.length; i++) {
             t[3 * i] = str(values[i].name());
@@ -117,19 +117,19 @@ final class BtfWriter {
         return type(BtfKind.ENUM64, name, signed, values.length, 8, t);
     }
 
-    int fwd(String name, boolean union) {
+    public int fwd(String name, boolean union) {
         return type(BtfKind.FWD, name, union, 0, 0);
     }
 
-    int typedef(String name, int type) {
+    public int typedef(String name, int type) {
         return type(BtfKind.TYPEDEF, name, false, 0, type);
     }
 
-    int modifier(BtfKind kind, int type) {
+    public int modifier(BtfKind kind, int type) {
         return type(kind, "", false, 0, type);
     }
 
-    int funcProto(int ret, int... params) {
+    public int funcProto(int ret, int... params) {
         int[] t = new int[2 * params.length];
         for (int i = 0; i < params.length; i++) {
             t[2 * i + 1] = params[i];
@@ -137,32 +137,32 @@ final class BtfWriter {
         return type(BtfKind.FUNC_PROTO, "", false, params.length, ret, t);
     }
 
-    int func(String name, int proto) {
+    public int func(String name, int proto) {
         return type(BtfKind.FUNC, name, false, 1, proto);
     }
 
-    int var(String name, int type) {
+    public int var(String name, int type) {
         return type(BtfKind.VAR, name, false, 0, type, 1);
     }
 
-    int datasec(String name, int size, int var, int offset, int varSize) {
+    public int datasec(String name, int size, int var, int offset, int varSize) {
         return type(BtfKind.DATASEC, name, false, 1, size, var, offset, varSize);
     }
 
-    int floating(String name, int size) {
+    public int floating(String name, int size) {
         return type(BtfKind.FLOAT, name, false, 0, size);
     }
 
-    int declTag(String name, int type, int component) {
+    public int declTag(String name, int type, int component) {
         return type(BtfKind.DECL_TAG, name, false, 0, type, component);
     }
 
-    int typeTag(String name, int type) {
+    public int typeTag(String name, int type) {
         return type(BtfKind.TYPE_TAG, name, false, 0, type);
     }
 
     /** Header (magic, version 1, flags 0, hdr_len 24), type section at 0, string section after it. */
-    byte[] build() {
+    public byte[] build() {
         int typeLen = types.position();
         byte[] str = strings.toByteArray();
         ByteBuffer out = ByteBuffer.allocate(24 + typeLen + str.length).order(ByteOrder.LITTLE_ENDIAN);

@@ -19,17 +19,17 @@ import org.junit.jupiter.api.Test;
  * exist: 6.1 (offsets first, no seqs), 6.2 and 6.1 stable backports (seqs before the token table),
  * and 6.4+ (names first, offsets after the token index).
  */
-class KallsymsTest {
+public class KallsymsTest {
 
-    static final long BASE = 0xffffffff81000000L;
+    public static final long BASE = 0xffffffff81000000L;
 
-    enum Layout { V6_1, V6_2_SEQS, V6_4 }
+    public enum Layout { V6_1, V6_2_SEQS, V6_4 }
 
-    record Sym(long address, char type, String name) {
+    public record Sym(long address, char type, String name) {
     }
 
     /** A kernel-like symbol set: absolute per-CPU symbols, then text and data in address order. */
-    static List<Sym> symbols(int count) {
+    public static List<Sym> symbols(int count) {
         List<Sym> out = new ArrayList<>();
         out.add(new Sym(0x0, 'A', "fixed_percpu_data"));
         out.add(new Sym(0x1000, 'A', "cpu_debug_store"));
@@ -57,7 +57,7 @@ class KallsymsTest {
     }
 
     /** Writes the tables into an image and returns it; the tables start at {@code at} (8-aligned). */
-    static byte[] image(List<Sym> syms, Layout layout, int at, int size) {
+    public static byte[] image(List<Sym> syms, Layout layout, int at, int size) {
         String[] tokens = new String[256];
         for (int c = 0; c < 256; c++) {
             tokens[c] = String.valueOf((char) c);

@@ -1,0 +1,104 @@
+package dev.tickwatch.watch;
+
+import java.util.concurrent.Delayed;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The threads every {@link Watch} of the process shares: a small scheduled pool whose threads both
+ * wait for the next due tick and run it (no hand-off between a timer and a worker: one wake-up a
+ * tick, as a thread per watch had, without the thread per watch). The pool starts at one thread a
+ * core; a sample mostly waits for QEMU's reply, so a few threads sample hundreds of guests. A
+ * guard thread looks at the queue every {@link #CHECK_MS}: a tick overdue by more than
+ * {@link #STUCK_MS} means every pool thread is taken (QEMUs slow to answer, up to QMP's command
+ * timeout, or listeners writing snapshots), and the pool grows by a thread; when the backlog has
+ * been gone for a while it shrinks back. So a hung guest holds one thread and delays the others by
+ * at most a few tens of milliseconds, and the thread count follows the samples in flight, not the
+ * watches. All daemon threads: a watch never keeps the JVM up.
+ */
+final class Ticks {
+
+    /** Threads the pool keeps without a backlog. */
+    static final int BASE = Math.max(2, Runtime.getRuntime().availableProcessors());
+    /** A tick overdue this long means every pool thread is taken: add one. */
+    static final long STUCK_MS = 40;
+    /** How often the guard looks at the queue. */
+    private static final long CHECK_MS = 25;
+    /** Checks in a row with nothing overdue and half the threads idle before one extra thread goes. */
+    private static final int CALM_CHECKS = 40;
+    private static final int MAX = 1024;
+    private static final long KEEP_ALIVE_S = 30;
+
+    private static final ScheduledThreadPoolExecutor POOL;
+    private static final ScheduledExecutorService GUARD;
+    private static int calm;
+
+    static {
+        AtomicInteger n = new AtomicInteger();
+        POOL = new ScheduledThreadPoolExecutor(BASE, r -> daemon(r, "tickwatch-watch-" + n.incrementAndGet()));
+        // Cancelled ticks (closed watches) leave the queue at once instead of at their due time.
+        POOL.setRemoveOnCancelPolicy(true);
+        // Threads start with the first ticks and end when idle: a process that never watches has none.
+        POOL.setKeepAliveTime(KEEP_ALIVE_S, TimeUnit.SECONDS);
+        POOL.allowCoreThreadTimeOut(true);
+        GUARD = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tickwatch-watch-guard"));
+        GUARD.scheduleWithFixedDelay(Ticks::check, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private Ticks() {
+    }
+
+    /** Runs {@code tick} on a pool thread, soon. */
+    static void run(Runnable tick) {
+        POOL.execute(tick);
+    }
+
+    /** Runs {@code tick} on a pool thread after {@code delayNs}. */
+    static ScheduledFuture<?> schedule(Runnable tick, long delayNs) {
+        return POOL.schedule(tick, delayNs, TimeUnit.NANOSECONDS);
+    }
+
+    /** Pool threads now (for tests). */
+    static int threads() {
+        return POOL.getPoolSize();
+    }
+
+    /** On the guard thread only; never throws (that would end the checks for good). */
+    private static void check() {
+        try {
+            resize();
+        } catch (RuntimeException e) {
+            System.getLogger(Ticks.class.getName()).log(System.Logger.Level.WARNING, "sampling pool check failed", e);
+        }
+    }
+
+    private static void resize() {
+        Runnable head = POOL.getQueue().peek();
+        int core = POOL.getCorePoolSize();
+        long overdueNs = head instanceof Delayed d ? -d.getDelay(TimeUnit.NANOSECONDS) : 0;
+        if (overdueNs > TimeUnit.MILLISECONDS.toNanos(STUCK_MS)) {
+            calm = 0;
+            if (core < MAX) {
+                POOL.setCorePoolSize(core + 1);
+            }
+        } else if (core > BASE && overdueNs <= 0 && POOL.getActiveCount() <= core / 2) {
+            if (++calm >= CALM_CHECKS) {
+                calm = 0;
+                // The thread ends when it next idles.
+                POOL.setCorePoolSize(core - 1);
+            }
+        } else {
+            calm = 0;
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}
