@@ -1,5 +1,6 @@
 package dev.tickwatch.watch;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -115,9 +116,13 @@ class WatchTest {
             assertTrue(three.await(30, TimeUnit.SECONDS));
             w.close();
             int atClose = samples.get();
+            // The sample close() interrupted may have sent a command whose reply is still on its way.
+            // The server answers in order, so once our own command is answered, so is that one.
+            q.queryStatus();
             long answered = s.answered();
-            // A further sample would be a round trip to the server: take a few ourselves after it,
-            // which the server answers in order, so any tick still scheduled would have shown.
+            // A tick still scheduled would come within a period (5 ms): give it forty.
+            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5))
+                    .until(() -> s.answered() == answered);
             for (int i = 0; i < 3; i++) {
                 q.queryStatus();
             }
