@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
  * {@code tickwatch bench boot-loop}: the harness's boots per minute next to a plain shell loop
  * ({@code xargs -P T}) of the very same {@code qemu-system-x86_64} command line
  * ({@link QemuVm#commandLine}) with the same parallelism, alternating plain and harness per
- * round so drifting host load hits both. Goal: ratio >= 0.97.
+ * round so drifting host load hits both. Goal: ratio >= 0.99 (issue 17).
  */
 @CliOnly("a benchmark or recorder: figures and transcripts, not a look at a guest")
 @Command(name = "boot-loop", mixinStandardHelpOptions = true,
@@ -61,6 +61,7 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         KernelCache.Kernel k = KernelCache.standard().current();
         Path work = Files.createTempDirectory("tickwatch-bench-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -75,16 +76,25 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
             boolean allOk = true;
             for (int round = 1; round <= rounds; round++) {
                 long t0 = System.nanoTime();
+                long child0 = HostLoad.reapedChildrenCpuNs();
                 Process p = new ProcessBuilder("bash", "-c", "seq " + boots + " | xargs -P " + parallel + " -n 1 "
                         + script).redirectErrorStream(true).redirectOutput(work.resolve("plain.log").toFile()).start();
                 int rc = p.waitFor();
                 double plainS = (System.nanoTime() - t0) / 1e9;
+                long child1 = HostLoad.reapedChildrenCpuNs();
                 LoopOptions lo = LoopOptions.builder().config(config).boots(boots).parallel(parallel).build();
                 BootLoop loop = new BootLoop(lo, BootWatchers.create(WatchOptions.defaults()),
                         new DiagnosticFolder(work.resolve("hangs")), r -> { });
                 long t1 = System.nanoTime();
+                long own0 = os.getProcessCpuTime();
                 LoopResult r = loop.run();
                 double harnessS = (System.nanoTime() - t1) / 1e9;
+                // Per boot: the QEMUs' CPU (reaped children) on each side, and this JVM's own (the
+                // harness: launch, console, watch): what the harness costs shows here first, before
+                // the noisier wall-clock ratio.
+                double plainQemuS = (child1 - child0) / 1e9 / boots;
+                double harnessQemuS = (HostLoad.reapedChildrenCpuNs() - child1) / 1e9 / boots;
+                double harnessJvmS = (os.getProcessCpuTime() - own0) / 1e9 / boots;
                 double plainRate = boots * 60 / plainS;
                 double harnessRate = r.stats().clean() * 60 / harnessS;
                 sumPlain += plainS;
@@ -96,6 +106,8 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
                     out.println(Json.compact(Json.object().put("round", round).put("boots", boots).put("parallel", parallel)
                             .put("smp", smp).put("plain_s", plainS).put("plain_rate_per_min", plainRate)
                             .put("harness_s", harnessS).put("harness_rate_per_min", harnessRate)
+                            .put("plain_qemu_cpu_s_per_boot", plainQemuS).put("harness_qemu_cpu_s_per_boot", harnessQemuS)
+                            .put("harness_jvm_cpu_s_per_boot", harnessJvmS)
                             .put("ratio", harnessRate / plainRate).put("plain_exit", rc)
                             .put("harness_status", r.status().name().toLowerCase(Locale.ROOT))));
                 } else {
@@ -105,7 +117,9 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
                             plainRate, rc == 0 ? "" : "  (exit " + rc + ")");
                     out.printf(Locale.ROOT, "  tickwatch boot-loop:           %6.1f s  %5.1f boots/min  (%s)%n", harnessS,
                             harnessRate, r.status().name().toLowerCase(Locale.ROOT));
-                    out.printf(Locale.ROOT, "  ratio tickwatch/plain: %.3f (goal >= 0.97)%n", harnessRate / plainRate);
+                    out.printf(Locale.ROOT, "  CPU per boot: QEMU plain %.3f s, QEMU watched %.3f s, tickwatch's JVM %.3f s%n",
+                            plainQemuS, harnessQemuS, harnessJvmS);
+                    out.printf(Locale.ROOT, "  ratio tickwatch/plain: %.3f (goal >= 0.99)%n", harnessRate / plainRate);
                     if (r.status() != LoopResult.Status.OK) {
                         out.println("  tickwatch: " + (r.firstBad() != null ? r.firstBad().outcome().evidence()
                                 : r.cannotTest() != null ? r.cannotTest().outcome().reason() : "boots missing"));
