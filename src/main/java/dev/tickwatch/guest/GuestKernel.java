@@ -135,11 +135,12 @@ public final class GuestKernel implements AutoCloseable {
                 typesFrom = loaded.typesFrom();
             } else {
                 known = Build.recognise(memory, range);
-                if (known != null && liveCheck(known.symbols().slide(range.start() - known.imageStart()), memory, cpus) != null) {
+                SymbolTable slid = known == null ? null : known.symbols().slide(range.start() - known.imageStart());
+                if (slid != null && liveCheck(slid, memory, cpus) != null) {
                     known = null;
+                    slid = null;
                 }
-                symbols = known != null ? known.symbols().slide(range.start() - known.imageStart())
-                        : Kallsyms.find(img, k -> liveCheck(k, memory, cpus));
+                symbols = slid != null ? slid : Kallsyms.find(img, k -> liveCheck(k, memory, cpus));
             }
             long t3 = System.nanoTime();
             if (memory instanceof ProcMemory proc) {

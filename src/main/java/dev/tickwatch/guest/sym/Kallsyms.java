@@ -31,6 +31,11 @@ public final class Kallsyms extends SymbolTable {
         this.tokenTable = tokenTable;
     }
 
+    private Kallsyms(Kallsyms base, long delta) {
+        super(base, delta);
+        this.tokenTable = base.tokenTable + delta;
+    }
+
     /** Finds and decodes the tables inside {@code image} (the kernel's mapping, text through data). */
     public static Kallsyms find(Image image) {
         return find(image, k -> null);
@@ -301,7 +306,7 @@ public final class Kallsyms extends SymbolTable {
         if (delta == 0) {
             return this;
         }
-        return new Kallsyms(moved(delta), types(), names(), tokenTable + delta);
+        return new Kallsyms(this, delta);
     }
 
     /** Where the token table was found (evidence of where the tables live). */

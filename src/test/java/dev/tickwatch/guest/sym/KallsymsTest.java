@@ -221,6 +221,36 @@ public class KallsymsTest {
         assertEquals(200, k.namesStartingWith("xx", 5).get(0).length(), "a name in the two-byte length form");
     }
 
+    /**
+     * Another boot of the same build (another KASLR slide) reuses the decoded table: the slid one
+     * must answer every query as the same tables decoded at the new place do, per-CPU values
+     * unmoved, while the table it came from keeps its own addresses.
+     */
+    @Test
+    void aSlidTableAnswersAsTheTablesDecodedAtTheNewPlace() {
+        long delta = 0x2a00000L;
+        List<Sym> syms = symbols(3000);
+        List<Sym> moved = syms.stream().map(x -> new Sym(x.address() < 0 ? x.address() + delta : x.address(), x.type(), x.name()))
+                .toList();
+        Kallsyms here = Kallsyms.find(Image.of(BASE, image(syms, Layout.V6_1, 0x10008, 1 << 20)));
+        Kallsyms there = Kallsyms.find(Image.of(BASE + delta, image(moved, Layout.V6_1, 0x10008, 1 << 20)));
+        Kallsyms slid = here.slide(delta);
+        assertEquals(there.tokenTableAddress(), slid.tokenTableAddress());
+        assertEquals(there.size(), slid.size());
+        for (int i = 0; i < there.size(); i++) {
+            String name = there.symbol(i).name();
+            assertEquals(there.symbol(i), slid.symbol(i), name);
+            assertEquals(there.addressOf(name), slid.addressOf(name), name);
+            long a = there.symbol(i).address();
+            assertEquals(there.lookup(a + 3), slid.lookup(a + 3), name);
+            assertEquals(there.isKernelText(a), slid.isKernelText(a), name);
+        }
+        assertEquals(0x1b080L, slid.require("current_task"), "absolute per-CPU values do not slide");
+        assertEquals(BASE, here.require("_text"), "the table slid from is unchanged");
+        assertEquals(BASE + delta, slid.require("_text"));
+        assertEquals(there.hasDataSymbols(), slid.hasDataSymbols());
+    }
+
     @Test
     void imageWithoutTablesSaysWhatIsMissingAndWhatStillWorks() {
         byte[] noise = new byte[1 << 16];
