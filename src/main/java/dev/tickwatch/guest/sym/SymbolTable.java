@@ -53,8 +53,9 @@ public class SymbolTable {
     /**
      * {@code base}'s symbols at {@code delta} bytes higher. Every image address moves by the same
      * delta and per-CPU offsets stay, so the address order, and with it each name's index, is
-     * unchanged: the name index is shared, not rebuilt. Rebuilding it (a HashMap of ~90,000
-     * names) was 60 % of a boot loop's watcher CPU, once per boot of the same kernel.
+     * unchanged: the name index is shared (read-only once built), not rebuilt. Rebuilding it (a
+     * HashMap of ~90,000 names, for every boot of the same kernel) was the top of a warm boot
+     * loop's watcher profile.
      */
     SymbolTable(SymbolTable base, long delta) {
         this.addresses = base.moved(delta);
