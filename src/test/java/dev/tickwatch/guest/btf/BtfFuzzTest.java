@@ -47,9 +47,10 @@ class BtfFuzzTest {
                     quietly(() -> btf.describeText(t.name()));
                     BtfComposite c = btf.struct(t.name());
                     for (BtfMember m : c.members()) {
-                        // field() takes a dotted path: a mutated name with a dot in it is a path
-                        // (maybe an empty step, rejected as a caller's error), not one member.
-                        if (!m.name().isEmpty() && m.name().indexOf('.') < 0) {
+                        // field() takes a path ("a.b", "a[3]"): a mutated name with a dot or a
+                        // bracket in it is a path (maybe a bad one, rejected as a caller's error),
+                        // not one member.
+                        if (!m.name().isEmpty() && m.name().chars().noneMatch(ch -> ch == '.' || ch == '[' || ch == ']')) {
                             quietly(() -> {
                                 BtfField f = btf.field(t.name(), m.name());
                                 if (f.isScalar() && f.offset() + f.size() + 1 < image.length) {
