@@ -244,8 +244,12 @@ public final class GuestKernel implements AutoCloseable {
         CpuRegisters c = cpus.isEmpty() ? null : cpus.get(0);
         if (divide.isPresent() && c != null) {
             java.util.OptionalLong handler = KernelImage.divideErrorHandler(memory, c);
-            // No IDT to compare with: the banner check stands alone.
-            if (handler.isPresent() && handler.getAsLong() != divide.get()) {
+            // No IDT to compare with: the banner check stands alone. Before trap_init() the IDT is
+            // the early one (idt_setup_early_handler()), whose vector 0 points at
+            // early_idt_handler_array: as telling a match. Rejecting it made every attach in that
+            // window decode kallsyms in full and fail (most of a 2 s boot's watcher CPU).
+            if (handler.isPresent() && handler.getAsLong() != divide.get()
+                    && !k.addressOf("early_idt_handler_array").equals(Optional.of(handler.getAsLong()))) {
                 return "the IDT's divide-error gate points to 0x" + Long.toHexString(handler.getAsLong())
                         + ", not to asm_exc_divide_error at 0x" + Long.toHexString(divide.get());
             }

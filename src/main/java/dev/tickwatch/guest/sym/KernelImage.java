@@ -78,8 +78,10 @@ public final class KernelImage {
 
     /**
      * Where the IDT's first gate (the divide error, vector 0) of {@code cpu} points: a kernel text
-     * address ({@code asm_exc_divide_error}) whatever the CPU runs. Empty when the IDT is unreadable.
-     * Gate layout: Intel SDM vol. 3A, 6.14.1 "64-bit mode IDT" (offset bits 0-15, 16-31, 32-63).
+     * address ({@code asm_exc_divide_error}) whatever the CPU runs. Empty when the IDT is unreadable
+     * or the gate is not present: early in boot the IDT register already points at a table
+     * idt_setup_early_handler() has not filled yet, all zeros.
+     * Gate layout: Intel SDM vol. 3A, 6.14.1 "64-bit mode IDT" (offset bits 0-15, 16-31, 32-63; P is bit 7 of byte 5).
      */
     public static java.util.OptionalLong divideErrorHandler(GuestMemory mem, CpuRegisters cpu) {
         if (cpu.idtBase() == 0) {
@@ -87,6 +89,9 @@ public final class KernelImage {
         }
         try {
             byte[] gate = mem.read(cpu.idtBase(), 16);
+            if ((gate[5] & 0x80) == 0) {
+                return java.util.OptionalLong.empty();
+            }
             return java.util.OptionalLong.of((gate[0] & 0xffL) | (gate[1] & 0xffL) << 8 | (gate[6] & 0xffL) << 16
                     | (gate[7] & 0xffL) << 24 | u32(gate, 8) << 32);
         } catch (GuestMemoryException e) {
