@@ -68,7 +68,9 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
         try {
             Path initrd = Appliance.builder().build().write(work.resolve("initrd.gz"));
             QemuConfig config = QemuConfig.builder().kernel(k.image()).initrd(initrd).smp(smp).accel(Accel.TCG).build();
-            Path script = writeScript(work, config);
+            long timeoutS = WatchOptions.defaults().timeout().toSeconds();
+            Path script = writeScript(work, config, timeoutS);
+            Path timedOut = work.resolve("plain-timeouts");
             double sumPlain = 0;
             double sumHarness = 0;
             long plainBoots = 0;
@@ -81,6 +83,10 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
                         + script).redirectErrorStream(true).redirectOutput(work.resolve("plain.log").toFile()).start();
                 int rc = p.waitFor();
                 double plainS = (System.nanoTime() - t0) / 1e9;
+                // A plain boot that hung held its worker for the whole timeout: this round's ratio
+                // then compares a hang with clean boots, and says so.
+                long plainHung = Files.exists(timedOut) ? Files.readAllLines(timedOut).size() : 0;
+                Files.deleteIfExists(timedOut);
                 long child1 = HostLoad.reapedChildrenCpuNs();
                 LoopOptions lo = LoopOptions.builder().config(config).boots(boots).parallel(parallel).build();
                 BootLoop loop = new BootLoop(lo, BootWatchers.create(WatchOptions.defaults()),
@@ -108,13 +114,15 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
                             .put("harness_s", harnessS).put("harness_rate_per_min", harnessRate)
                             .put("plain_qemu_cpu_s_per_boot", plainQemuS).put("harness_qemu_cpu_s_per_boot", harnessQemuS)
                             .put("harness_jvm_cpu_s_per_boot", harnessJvmS)
-                            .put("ratio", harnessRate / plainRate).put("plain_exit", rc)
+                            .put("ratio", harnessRate / plainRate).put("plain_exit", rc).put("plain_timed_out", plainHung)
                             .put("harness_status", r.status().name().toLowerCase(Locale.ROOT))));
                 } else {
                     out.printf(Locale.ROOT, "bench boot-loop round %d: %d boots, %d workers, %d vCPUs, TCG%n", round, boots,
                             parallel, smp);
                     out.printf(Locale.ROOT, "  plain shell loop (xargs -P %d): %6.1f s  %5.1f boots/min%s%n", parallel, plainS,
-                            plainRate, rc == 0 ? "" : "  (exit " + rc + ")");
+                            plainRate, plainHung > 0 ? String.format(Locale.ROOT, "  (%d boot%s ran into the %d s timeout:"
+                                    + " a hang no one watched; this round does not compare)", plainHung, plainHung == 1 ? "" : "s",
+                                    timeoutS) : rc == 0 ? "" : "  (exit " + rc + ")");
                     out.printf(Locale.ROOT, "  tickwatch boot-loop:           %6.1f s  %5.1f boots/min  (%s)%n", harnessS,
                             harnessRate, r.status().name().toLowerCase(Locale.ROOT));
                     out.printf(Locale.ROOT, "  CPU per boot: QEMU plain %.3f s, QEMU watched %.3f s, tickwatch's JVM %.3f s%n",
@@ -139,15 +147,22 @@ public final class BenchBootLoopCommand implements Callable<Integer> {
         }
     }
 
-    /** One boot in plain bash: a fresh folder, QEMU with the harness's exact arguments, cleanup. */
-    private static Path writeScript(Path work, QemuConfig config) throws java.io.IOException {
+    /**
+     * One boot in plain bash: a fresh folder, QEMU with the harness's exact arguments under the
+     * harness's own per-boot timeout (a plain loop has no other way to end a guest that hangs: one
+     * soft lockup in a plain round once held the bench for good), cleanup. A timed-out boot leaves
+     * a line in {@code plain-timeouts}.
+     */
+    private static Path writeScript(Path work, QemuConfig config, long timeoutS) throws java.io.IOException {
         String marker = "@DIR@";
         List<String> cmd = QemuVm.commandLine(config, Accel.TCG, Path.of(marker));
         StringBuilder s = new StringBuilder("#!/bin/bash\nd=$(mktemp -d " + quote(work + "/plain.XXXXXX") + ")\n");
+        s.append("timeout -k 5 ").append(timeoutS).append(' ');
         for (String a : cmd) {
             s.append(quote(a).replace(marker, "'\"$d\"'")).append(' ');
         }
-        s.append("\nrc=$?\nrm -rf \"$d\"\nexit $rc\n");
+        s.append("\nrc=$?\nif [ $rc = 124 ] || [ $rc = 137 ]; then echo \"$d\" >> ").append(quote(work + "/plain-timeouts"))
+                .append("; fi\nrm -rf \"$d\"\nexit $rc\n");
         Path p = work.resolve("plain-boot.sh");
         Files.writeString(p, s.toString());
         p.toFile().setExecutable(true);
