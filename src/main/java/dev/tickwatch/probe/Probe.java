@@ -25,6 +25,7 @@ import dev.tickwatch.qmp.QmpClient;
 import dev.tickwatch.qmp.QmpCpu;
 import dev.tickwatch.qmp.hmp.CpuRegisters;
 import dev.tickwatch.qmp.hmp.Hmp;
+import dev.tickwatch.qmp.hmp.LapicState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +73,9 @@ public final class Probe implements AutoCloseable {
     private final StringBuilder consoleTail = new StringBuilder();
     private final Map<Integer, Long> threadIds = new HashMap<>();
     private final SchedStats schedStats = new SchedStats();
+    /** Every vCPU was halted at the last sample, and which vCPUs there were: see readCpus. */
+    private boolean lastAllIdle;
+    private int[] lastCpus = new int[0];
     private final AutoCloseable statusEvents;
     private long qemuPid = -1;
     /** Set by QMP events that change the run state; query-status only runs when it is. */
@@ -215,18 +219,33 @@ public final class Probe implements AutoCloseable {
             long pid = tid > 0 ? dev.tickwatch.guest.mem.ProcMemory.processOfThread(tid) : -1;
             qemuPid = pid > 0 && isQemu(pid) ? pid : -1;
         }
-        List<CpuRegisters> regs = hmp.registers();
+        // The LAPIC timer only matters when every vCPU sleeps (is anything armed to wake them?):
+        // no per-CPU monitor round trips while any of them works. A guest that slept at the last
+        // sample most likely still does (a hang stays a hang): its LAPIC commands go out right
+        // behind the registers', one burst and one wait instead of a round trip each, and are
+        // dropped unread if a vCPU woke after all. The sample is the same either way.
+        java.util.concurrent.CompletableFuture<String> regsText = hmp.registersTextAsync();
+        List<java.util.concurrent.CompletableFuture<String>> early = new ArrayList<>();
+        if (lastAllIdle) {
+            for (int cpu : lastCpus) {
+                early.add(hmp.lapicTextAsync(cpu));
+            }
+        }
+        List<CpuRegisters> regs = CpuRegisters.parseAll(qmp.await(regsText));
         sources.add("registers: hmp " + Hmp.INFO_REGISTERS);
         List<VcpuSample> out = new ArrayList<>();
         boolean lapicRead = false;
-        // The LAPIC timer only matters when every vCPU sleeps (is anything armed to wake them?):
-        // skip the per-CPU monitor round trips while any of them works.
-        boolean allIdle = regs.stream().allMatch(CpuRegisters::halted);
-        for (CpuRegisters r : regs) {
+        boolean allIdle = !regs.isEmpty() && regs.stream().allMatch(CpuRegisters::halted);
+        int[] cpuIds = regs.stream().mapToInt(CpuRegisters::cpu).toArray();
+        boolean useEarly = allIdle && java.util.Arrays.equals(cpuIds, lastCpus) && !early.isEmpty();
+        lastAllIdle = allIdle;
+        lastCpus = cpuIds;
+        for (int i = 0; i < regs.size(); i++) {
+            CpuRegisters r = regs.get(i);
             LapicTimer lapic = null;
             if (allIdle) {
                 try {
-                    lapic = LapicTimer.of(hmp.lapic(r.cpu()));
+                    lapic = LapicTimer.of(LapicState.parse(useEarly ? qmp.await(early.get(i)) : hmp.lapicText(r.cpu())));
                     lapicRead = true;
                 } catch (dev.tickwatch.ProtocolException e) {
                     // No APIC state yet (firmware): null says so.

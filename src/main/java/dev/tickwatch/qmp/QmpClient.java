@@ -305,11 +305,34 @@ public final class QmpClient implements AutoCloseable {
      *                 or -1 for QEMU's default (CPU 0)
      */
     public String hmp(String commandLine, int cpuIndex) {
+        return await(hmpAsync(commandLine, cpuIndex));
+    }
+
+    /**
+     * An HMP command line without waiting: several sent back to back share one wake-up of the
+     * event loop and reach QEMU in one burst, which answers them in order.
+     */
+    public CompletableFuture<String> hmpAsync(String commandLine, int cpuIndex) {
         ObjectNode args = Json.object().put("command-line", commandLine);
         if (cpuIndex >= 0) {
             args.put("cpu-index", cpuIndex);
         }
-        return execute("human-monitor-command", args).asText();
+        return executeAsync("human-monitor-command", args).thenApply(JsonNode::asText);
+    }
+
+    /**
+     * Waits for a future of this client's: its value, or its failure as the exception the
+     * synchronous calls throw ({@link QmpCommandException}, {@link CommandTimeoutException}, ...).
+     */
+    public <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TickwatchException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        }
     }
 
     /**
@@ -499,17 +522,6 @@ public final class QmpClient implements AutoCloseable {
             ch.eventLoop().execute(fail);
         } else {
             fail.run();
-        }
-    }
-
-    private <T> T await(CompletableFuture<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TickwatchException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
         }
     }
 

@@ -61,6 +61,16 @@ public final class Hmp {
         return LapicState.parse(lapicText(cpu));
     }
 
+    /** {@code info lapic N} sent now, its text later: see {@link QmpClient#hmpAsync}. */
+    public java.util.concurrent.CompletableFuture<String> lapicTextAsync(int cpu) {
+        return qmp.hmpAsync(lapicCommand(cpu), -1);
+    }
+
+    /** {@code info registers -a} sent now, its text later. */
+    public java.util.concurrent.CompletableFuture<String> registersTextAsync() {
+        return qmp.hmpAsync(INFO_REGISTERS, -1);
+    }
+
     /** The raw {@code info lapic N} text, for recorders that keep it. */
     public String lapicText(int cpu) {
         return qmp.hmp(lapicCommand(cpu));
