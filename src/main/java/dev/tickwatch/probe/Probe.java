@@ -36,6 +36,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Takes {@link Sample}s of one guest, cheapest sources first (ARCHITECTURE.md, "Sources of
@@ -136,8 +140,69 @@ public final class Probe implements AutoCloseable {
         return kernelProblem;
     }
 
+    /**
+     * The monitor commands a sample starts with, sent and not waited for: see {@link #prefetch()}.
+     * Their replies land in the futures; {@link #sample(Prefetch)} reads them.
+     */
+    public static final class Prefetch {
+        private final CompletableFuture<String> registers;
+        private final List<CompletableFuture<String>> lapics;
+        private final int[] lapicCpus;
+
+        private Prefetch(CompletableFuture<String> registers, List<CompletableFuture<String>> lapics, int[] lapicCpus) {
+            this.registers = registers;
+            this.lapics = lapics;
+            this.lapicCpus = lapicCpus;
+        }
+
+        /** Whether every reply is in (a sample would not wait for QEMU), waiting up to {@code nanos}. */
+        public boolean await(long nanos) {
+            try {
+                CompletableFuture.allOf(lapics.isEmpty() ? new CompletableFuture<?>[] {registers}
+                        : java.util.stream.Stream.concat(java.util.stream.Stream.of(registers), lapics.stream())
+                                .toArray(CompletableFuture<?>[]::new)).get(nanos, TimeUnit.NANOSECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                return false;
+            } catch (ExecutionException e) {
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Sends the commands of the next sample without waiting for them: {@code info registers -a},
+     * and the LAPIC reads when every vCPU slept at the last sample (see {@link #readCpus}). A
+     * caller sampling many guests sends all their commands first and then finishes each with
+     * {@link #sample(Prefetch)}: one wake-up for the batch instead of one per guest. Null when
+     * nothing may be sent now (the guest is powering off, QEMU is gone).
+     */
+    public Prefetch prefetch() {
+        if (mismatch != null || goingDown || !qmp.isOpen()) {
+            return null;
+        }
+        CompletableFuture<String> regs = hmp.registersTextAsync();
+        List<CompletableFuture<String>> lapics = new ArrayList<>();
+        int[] cpus = lastAllIdle ? lastCpus : new int[0];
+        for (int cpu : cpus) {
+            lapics.add(hmp.lapicTextAsync(cpu));
+        }
+        return new Prefetch(regs, lapics, cpus);
+    }
+
     /** One sample. Throws {@link ConnectionException} when QEMU is gone. */
     public Sample sample() {
+        return sample(null);
+    }
+
+    /**
+     * One sample that reads the replies of {@code prefetched} (from {@link #prefetch()} on this
+     * probe, or null to send everything now). The sample is the same either way.
+     */
+    public Sample sample(Prefetch prefetched) {
         if (mismatch != null) {
             throw mismatch;
         }
@@ -165,7 +230,7 @@ public final class Probe implements AutoCloseable {
         if (console != null) {
             sources.add("console: " + console.file());
         }
-        List<VcpuSample> cpus = readCpus(sources);
+        List<VcpuSample> cpus = readCpus(sources, prefetched != null ? prefetched : prefetch());
         KernelSample k = readKernel(t, cpus, sources);
         if (k == null && options.readKernel() && kernelProblem != null) {
             // Attached, a reading names itself ("jiffies: not readable (...)"); else the attach failed.
@@ -209,7 +274,7 @@ public final class Probe implements AutoCloseable {
         return consoleBytes;
     }
 
-    private List<VcpuSample> readCpus(List<String> sources) {
+    private List<VcpuSample> readCpus(List<String> sources, Prefetch sent) {
         if (threadIds.isEmpty()) {
             for (QmpCpu c : qmp.queryCpusFast()) {
                 threadIds.put(c.cpuIndex(), c.threadId());
@@ -224,20 +289,18 @@ public final class Probe implements AutoCloseable {
         // sample most likely still does (a hang stays a hang): its LAPIC commands go out right
         // behind the registers', one burst and one wait instead of a round trip each, and are
         // dropped unread if a vCPU woke after all. The sample is the same either way.
-        java.util.concurrent.CompletableFuture<String> regsText = hmp.registersTextAsync();
-        List<java.util.concurrent.CompletableFuture<String>> early = new ArrayList<>();
-        if (lastAllIdle) {
-            for (int cpu : lastCpus) {
-                early.add(hmp.lapicTextAsync(cpu));
-            }
+        if (sent == null) {
+            // The guest began powering off since this sample started: its commands go as before.
+            sent = new Prefetch(hmp.registersTextAsync(), List.of(), new int[0]);
         }
-        List<CpuRegisters> regs = CpuRegisters.parseAll(qmp.await(regsText));
+        List<CompletableFuture<String>> early = sent.lapics;
+        List<CpuRegisters> regs = CpuRegisters.parseAll(qmp.await(sent.registers));
         sources.add("registers: hmp " + Hmp.INFO_REGISTERS);
         List<VcpuSample> out = new ArrayList<>();
         boolean lapicRead = false;
         boolean allIdle = !regs.isEmpty() && regs.stream().allMatch(CpuRegisters::halted);
         int[] cpuIds = regs.stream().mapToInt(CpuRegisters::cpu).toArray();
-        boolean useEarly = allIdle && java.util.Arrays.equals(cpuIds, lastCpus) && !early.isEmpty();
+        boolean useEarly = allIdle && java.util.Arrays.equals(cpuIds, sent.lapicCpus) && !early.isEmpty();
         lastAllIdle = allIdle;
         lastCpus = cpuIds;
         for (int i = 0; i < regs.size(); i++) {

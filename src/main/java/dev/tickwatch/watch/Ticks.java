@@ -62,6 +62,93 @@ final class Ticks {
         return POOL.schedule(tick, delayNs, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * A tick in two halves, so that ticks due together can run as one batch: every member
+     * {@link #begin()}s (sends its monitor commands) before any {@link #finish()}es (waits for
+     * the replies, judges, schedules its next tick).
+     */
+    interface Batched {
+        /** Sends this tick's commands; never waits for QEMU. */
+        void begin();
+
+        /** Whether the replies are all in, waiting up to {@code nanos}. */
+        boolean ready(long nanos);
+
+        /** The rest of the tick; never throws. */
+        void finish();
+    }
+
+    /** A batched tick not run yet: {@link #cancel()} takes it out of its batch. */
+    interface Scheduled {
+        void cancel();
+    }
+
+    /**
+     * How long a batch waits for one member's replies before that member finishes on a thread
+     * of its own: a QEMU slow to answer delays the rest of its batch by this much, no more.
+     */
+    static final long HANDOFF_NS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** Longest grid: ticks due within it run together. A tenth of the period when that is shorter. */
+    static final long MAX_GRID_NS = TimeUnit.MILLISECONDS.toNanos(25);
+
+    /** The batches not started yet, by due time (a multiple of their grid). */
+    private static final java.util.Map<Long, Batch> BATCHES = new java.util.HashMap<>();
+
+    private static final class Batch {
+        final java.util.List<Batched> members = new java.util.ArrayList<>();
+        boolean started;
+    }
+
+    /**
+     * Runs {@code tick} about {@code delayNs} from now, together with every other tick due in the
+     * same slot of a grid of a tenth of {@code periodNs} (at most {@link #MAX_GRID_NS}): a
+     * hundred watches at 4 Hz wake a pool thread 40 times a second, not 400, and their commands
+     * reach the event loop in bursts. A tick runs at most half a slot early or late.
+     */
+    static Scheduled scheduleBatched(Batched tick, long delayNs, long periodNs) {
+        long grid = Math.max(1, Math.min(MAX_GRID_NS, periodNs / 10));
+        long now = System.nanoTime();
+        long due = Math.floorDiv(now + delayNs + grid / 2, grid) * grid;
+        Batch b;
+        synchronized (BATCHES) {
+            b = BATCHES.get(due);
+            if (b == null) {
+                b = new Batch();
+                BATCHES.put(due, b);
+                Batch batch = b;
+                POOL.schedule(() -> runBatch(due, batch), Math.max(0, due - now), TimeUnit.NANOSECONDS);
+            }
+            b.members.add(tick);
+        }
+        Batch mine = b;
+        return () -> {
+            synchronized (BATCHES) {
+                if (!mine.started) {
+                    mine.members.remove(tick);
+                }
+            }
+        };
+    }
+
+    private static void runBatch(long due, Batch b) {
+        java.util.List<Batched> members;
+        synchronized (BATCHES) {
+            b.started = true;
+            BATCHES.remove(due, b);
+            members = java.util.List.copyOf(b.members);
+        }
+        for (Batched m : members) {
+            m.begin();
+        }
+        for (Batched m : members) {
+            if (m.ready(HANDOFF_NS)) {
+                m.finish();
+            } else {
+                POOL.execute(m::finish);
+            }
+        }
+    }
+
     /** Pool threads now (for tests). */
     static int threads() {
         return POOL.getPoolSize();

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -62,7 +61,27 @@ public final class Watch implements AutoCloseable {
     /** The thread running a tick now, or null. */
     private Thread running;
     /** The next tick, once scheduled. */
-    private ScheduledFuture<?> next;
+    private Ticks.Scheduled next;
+    /** The commands {@link #begin()} sent for the tick in progress, or null. */
+    private volatile Probe.Prefetch prefetched;
+    /** This watch's tick as the batches see it. */
+    private final Ticks.Batched batched = new Ticks.Batched() {
+        @Override
+        public void begin() {
+            Watch.this.begin();
+        }
+
+        @Override
+        public boolean ready(long nanos) {
+            Probe.Prefetch p = prefetched;
+            return p == null || p.await(nanos);
+        }
+
+        @Override
+        public void finish() {
+            loop();
+        }
+    };
     private volatile Decision current;
     private Decision announced;
     private int failures;
@@ -88,8 +107,28 @@ public final class Watch implements AutoCloseable {
     }
 
     public Watch start() {
-        Ticks.run(this::loop);
+        Ticks.run(() -> {
+            begin();
+            loop();
+        });
         return this;
+    }
+
+    /** The first half of a tick: the sample's monitor commands go out (see {@link Ticks.Batched}). */
+    private void begin() {
+        // Under the lock close() takes: once close() returns, no command of ours goes out.
+        // Sending only queues on the event loop; nothing here waits for QEMU.
+        synchronized (ticking) {
+            if (stopped || end.isDone()) {
+                return;
+            }
+            try {
+                prefetched = probe.prefetch();
+            } catch (RuntimeException e) {
+                // The sample itself meets the same failure and counts it.
+                prefetched = null;
+            }
+        }
     }
 
     /**
@@ -114,6 +153,11 @@ public final class Watch implements AutoCloseable {
                 running = null;
                 ticking.notifyAll();
             }
+            if (stopped) {
+                // close() may have interrupted this thread for this tick; with running cleared no
+                // other interrupt can come. The next watch of the batch must not inherit it.
+                Thread.interrupted();
+            }
         }
         if (end.isDone() || stopped) {
             return;
@@ -122,7 +166,7 @@ public final class Watch implements AutoCloseable {
         long delay = Math.max(0, period - (System.nanoTime() - started));
         synchronized (ticking) {
             if (!stopped) {
-                next = Ticks.schedule(this::loop, delay);
+                next = Ticks.scheduleBatched(batched, delay, period);
             }
         }
     }
@@ -166,7 +210,9 @@ public final class Watch implements AutoCloseable {
             return;
         }
         try {
-            Sample s = probe.sample();
+            Probe.Prefetch sent = prefetched;
+            prefetched = null;
+            Sample s = probe.sample(sent);
             failures = 0;
             List<Sample> series;
             List<Consumer<Sample>> sl;
@@ -221,7 +267,7 @@ public final class Watch implements AutoCloseable {
         synchronized (ticking) {
             stopped = true;
             if (next != null) {
-                next.cancel(false);
+                next.cancel();
             }
             Thread t = running;
             if (t != null && t != Thread.currentThread()) {
