@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import dev.tickwatch.util.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.util.ByteProcessor;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -151,36 +150,52 @@ public final class QmpDecoder extends ByteToMessageDecoder {
     }
 
     /**
-     * Scans from {@code from}; returns the index of the brace closing the object, or -1. Through
-     * {@link ByteBuf#forEachByte}, which walks the buffer's memory without a bounds check a byte:
-     * an {@code info registers -a} reply is kilobytes, four times a second per guest.
+     * Scans from {@code from}; returns the index of the brace closing the object, or -1. Most of
+     * a frame's bytes are inside one string (an {@code info registers -a} reply is kilobytes,
+     * four times a second per guest), so a string is crossed by {@link ByteBuf#indexOf} hops from
+     * backslash to backslash up to its closing quote, not a byte at a time.
      */
     private int scan(ByteBuf in, int from) {
-        int length = in.writerIndex() - from;
-        return length <= 0 ? -1 : in.forEachByte(from, length, scanner);
-    }
-
-    /** One byte of {@link #scan}: false (stop) at the brace that closes the object. */
-    private final ByteProcessor scanner = b -> {
-        if (inString) {
-            if (escaped) {
-                escaped = false;
-            } else if (b == '\\') {
-                escaped = true;
-            } else if (b == '"') {
-                inString = false;
+        int end = in.writerIndex();
+        int quote = -1; // the next '"' at or after i inside the current string, once looked up
+        int i = from;
+        while (i < end) {
+            if (inString) {
+                if (escaped) {
+                    escaped = false;
+                    i++;
+                    continue;
+                }
+                if (quote < i) {
+                    quote = in.indexOf(i, end, (byte) '"');
+                }
+                int limit = quote < 0 ? end : quote;
+                int backslash = in.indexOf(i, limit, (byte) '\\');
+                if (backslash >= 0) {
+                    escaped = true;
+                    i = backslash + 1;
+                } else if (quote < 0) {
+                    return -1;
+                } else {
+                    inString = false;
+                    i = quote + 1;
+                }
+                continue;
             }
-            return true;
+            byte b = in.getByte(i);
+            if (b == '"') {
+                inString = true;
+            } else if (b == '{' || b == '[') {
+                depth++;
+            } else if (b == '}' || b == ']') {
+                if (--depth == 0) {
+                    return i;
+                }
+            }
+            i++;
         }
-        if (b == '"') {
-            inString = true;
-        } else if (b == '{' || b == '[') {
-            depth++;
-        } else if (b == '}' || b == ']') {
-            return --depth != 0;
-        }
-        return true;
-    };
+        return -1;
+    }
 
     private QmpMessage parse(byte[] frame) {
         JsonNode node;

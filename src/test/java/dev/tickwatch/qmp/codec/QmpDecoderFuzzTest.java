@@ -97,4 +97,44 @@ class QmpDecoderFuzzTest {
         assertEquals(whole, decode(REAL, cuts));
         assertTrue(whole.stream().noneMatch(m -> m instanceof QmpInvalid), whole.toString());
     }
+
+    @Provide
+    Arbitrary<byte[]> jsonishUnderTheLimit() {
+        // Under the size limit: how much of an oversized object is left to report depends on the split.
+        return Arbitraries.strings().withChars("{}[]\"\\:,  \r\nabc0123").ofMaxLength(LIMIT)
+                .map(s -> s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Property(tries = 300)
+    void jsonLikeNoiseFramesTheSameWhateverTheSplit(@ForAll("jsonishUnderTheLimit") byte[] data, @ForAll @Size(max = 20) List<Integer> cuts) {
+        // The string scan hops between backslashes and quotes: its state must carry across chunks.
+        // (A garbage excerpt shows what had arrived by then, so excerpts may differ; nothing else.)
+        assertEquals(withoutExcerpts(decode(data, List.of())), withoutExcerpts(decode(data, cuts)));
+    }
+
+    private static List<Object> withoutExcerpts(List<QmpMessage> messages) {
+        return messages.stream().map(m -> m instanceof QmpInvalid i ? (Object) i.reason() : m).toList();
+    }
+
+    @Provide
+    Arbitrary<List<String>> hmpTexts() {
+        // What HMP replies hold: escapes, quotes, braces and brackets inside the string.
+        return Arbitraries.strings().withChars("\\\"{}[]\r\n\tRIP=0f:ab ").ofMaxLength(3000).list().ofMaxSize(8);
+    }
+
+    @Property(tries = 300)
+    void repliesWithEscapedStringsComeOutWhole(@ForAll("hmpTexts") List<String> texts, @ForAll @Size(max = 20) List<Integer> cuts) {
+        StringBuilder stream = new StringBuilder();
+        for (int i = 0; i < texts.size(); i++) {
+            stream.append(dev.tickwatch.util.Json.compact(dev.tickwatch.util.Json.object().put("return", texts.get(i)).put("id", i)))
+                    .append("\r\n");
+        }
+        List<QmpMessage> out = decode(stream.toString().getBytes(StandardCharsets.UTF_8), cuts);
+        assertEquals(texts.size(), out.size(), out.toString());
+        for (int i = 0; i < texts.size(); i++) {
+            QmpReturn r = (QmpReturn) out.get(i);
+            assertEquals(texts.get(i), r.value().asText());
+            assertEquals(i, r.id().asInt());
+        }
+    }
 }
