@@ -68,8 +68,13 @@ final class Ticks {
      * the replies, judges, schedules its next tick).
      */
     interface Batched {
-        /** Sends this tick's commands; never waits for QEMU. */
-        void begin();
+        /**
+         * Sends this tick's commands; never waits for QEMU.
+         *
+         * @param dueNs when the batch was due ({@link System#nanoTime()}): the next tick is
+         *              counted from it, so a member finished late in a big batch keeps its slot
+         */
+        void begin(long dueNs);
 
         /** Whether the replies are all in, waiting up to {@code nanos}. */
         boolean ready(long nanos);
@@ -138,7 +143,7 @@ final class Ticks {
             members = java.util.List.copyOf(b.members);
         }
         for (Batched m : members) {
-            m.begin();
+            m.begin(due);
         }
         for (Batched m : members) {
             if (m.ready(HANDOFF_NS)) {
