@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * timeout, or listeners writing snapshots), and the pool grows by a thread; when the backlog has
  * been gone for a while it shrinks back. So a hung guest holds one thread and delays the others by
  * at most a few tens of milliseconds, and the thread count follows the samples in flight, not the
- * watches. All daemon threads: a watch never keeps the JVM up.
+ * watches. Ticks due in the same slot run as one batch ({@link #scheduleBatched}): their
+ * commands go out together, so the pool and the event loop wake once per batch, not per guest.
+ * All daemon threads: a watch never keeps the JVM up.
  */
 final class Ticks {
 
@@ -64,7 +66,7 @@ final class Ticks {
 
     /**
      * A tick in two halves, so that ticks due together can run as one batch: every member
-     * {@link #begin()}s (sends its monitor commands) before any {@link #finish()}es (waits for
+     * {@link #begin(long)}s (sends its monitor commands) before any {@link #finish()}es (waits for
      * the replies, judges, schedules its next tick).
      */
     interface Batched {
@@ -143,7 +145,12 @@ final class Ticks {
             members = java.util.List.copyOf(b.members);
         }
         for (Batched m : members) {
-            m.begin(due);
+            try {
+                m.begin(due);
+            } catch (RuntimeException e) {
+                // Its finish meets the same failure and counts it; the batch goes on.
+                System.getLogger(Ticks.class.getName()).log(System.Logger.Level.DEBUG, "tick begin failed", e);
+            }
         }
         for (Batched m : members) {
             if (m.ready(HANDOFF_NS)) {
