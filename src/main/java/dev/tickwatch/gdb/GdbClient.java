@@ -6,6 +6,7 @@ import dev.tickwatch.ProtocolException;
 import dev.tickwatch.TickwatchException;
 import dev.tickwatch.gdb.codec.Rsp;
 import dev.tickwatch.net.Endpoint;
+import dev.tickwatch.util.Futures;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -327,7 +328,7 @@ public final class GdbClient implements AutoCloseable {
             }
         }
         if (failure.get() != null) {
-            throw GdbConnection.unwrap(failure.get());
+            throw Futures.unwrap(failure.get());
         }
         return out;
     }

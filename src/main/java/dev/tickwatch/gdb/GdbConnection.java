@@ -2,7 +2,7 @@ package dev.tickwatch.gdb;
 
 import dev.tickwatch.CommandTimeoutException;
 import dev.tickwatch.ConnectionException;
-import dev.tickwatch.TickwatchException;
+import dev.tickwatch.util.Futures;
 import dev.tickwatch.gdb.codec.RspAckHandler;
 import dev.tickwatch.gdb.codec.RspDecoder;
 import dev.tickwatch.gdb.codec.RspEncoder;
@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -98,7 +97,7 @@ final class GdbConnection {
             Thread.currentThread().interrupt();
             throw new ConnectionException("interrupted while connecting to " + endpoint, e);
         } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
+            throw Futures.unwrap(e.getCause());
         }
         features = parseFeatures(supported);
         String ps = features.get("PacketSize");
@@ -218,7 +217,7 @@ final class GdbConnection {
 
     /** Sends {@code command} and waits for its reply payload. */
     byte[] requestBytes(String command, GdbRequest.Kind kind) {
-        return await(requestAsync(command, kind));
+        return Futures.await(requestAsync(command, kind));
     }
 
     String request(String command) {
@@ -251,26 +250,6 @@ final class GdbConnection {
         } else {
             closed.complete(null);
         }
-    }
-
-    // ---- waiting ----
-
-    static <T> T await(CompletableFuture<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TickwatchException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
-        }
-    }
-
-    static RuntimeException unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t instanceof RuntimeException re ? re : new TickwatchException(t.toString(), t);
     }
 
     static String text(byte[] b) {

@@ -3,6 +3,7 @@ package dev.tickwatch.gdb;
 import dev.tickwatch.CommandTimeoutException;
 import dev.tickwatch.ConnectionException;
 import dev.tickwatch.TickwatchException;
+import dev.tickwatch.util.Futures;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -151,7 +152,7 @@ final class GdbPauseGuard {
             throw new TickwatchException("interrupted", e);
         } catch (ExecutionException e) {
             // A stop reply that is an error still stopped nothing we know of: report it.
-            throw GdbConnection.unwrap(e.getCause());
+            throw Futures.unwrap(e.getCause());
         }
     }
 
@@ -176,10 +177,10 @@ final class GdbPauseGuard {
             Thread.currentThread().interrupt();
             throw new TickwatchException("interrupted", e);
         } catch (ExecutionException e) {
-            throw GdbConnection.unwrap(e.getCause());
+            throw Futures.unwrap(e.getCause());
         }
         if (r.future.isCompletedExceptionally() && !r.accepted.isDone()) {
-            GdbConnection.await(r.future);
+            Futures.await(r.future);
         }
         stoppedByUs = false;
     }
@@ -209,7 +210,7 @@ final class GdbPauseGuard {
             Thread.currentThread().interrupt();
             throw new TickwatchException("interrupted", e);
         } catch (ExecutionException e) {
-            throw GdbConnection.unwrap(e.getCause());
+            throw Futures.unwrap(e.getCause());
         }
         stoppedByUs = false;
         running = false;

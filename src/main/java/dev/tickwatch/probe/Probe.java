@@ -26,6 +26,7 @@ import dev.tickwatch.qmp.QmpCpu;
 import dev.tickwatch.qmp.hmp.CpuRegisters;
 import dev.tickwatch.qmp.hmp.Hmp;
 import dev.tickwatch.qmp.hmp.LapicState;
+import dev.tickwatch.util.Futures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -157,19 +158,23 @@ public final class Probe implements AutoCloseable {
 
         /** Whether every reply is in (a sample would not wait for QEMU), waiting up to {@code nanos}. */
         public boolean await(long nanos) {
-            try {
-                CompletableFuture.allOf(lapics.isEmpty() ? new CompletableFuture<?>[] {registers}
-                        : java.util.stream.Stream.concat(java.util.stream.Stream.of(registers), lapics.stream())
-                                .toArray(CompletableFuture<?>[]::new)).get(nanos, TimeUnit.NANOSECONDS);
-                return true;
-            } catch (TimeoutException e) {
-                return false;
-            } catch (ExecutionException e) {
-                return true;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return true;
+            long deadline = System.nanoTime() + nanos;
+            List<CompletableFuture<String>> all = new ArrayList<>(lapics.size() + 1);
+            all.add(registers);
+            all.addAll(lapics);
+            for (CompletableFuture<String> f : all) {
+                try {
+                    f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    return false;
+                } catch (ExecutionException e) {
+                    // In, as a failure: the sample reports it.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return true;
+                }
             }
+            return true;
         }
     }
 
@@ -294,13 +299,13 @@ public final class Probe implements AutoCloseable {
             sent = new Prefetch(hmp.registersTextAsync(), List.of(), new int[0]);
         }
         List<CompletableFuture<String>> early = sent.lapics;
-        List<CpuRegisters> regs = CpuRegisters.parseAll(qmp.await(sent.registers));
+        List<CpuRegisters> regs = CpuRegisters.parseAll(Futures.await(sent.registers));
         sources.add("registers: hmp " + Hmp.INFO_REGISTERS);
         List<VcpuSample> out = new ArrayList<>();
         boolean lapicRead = false;
         boolean allIdle = !regs.isEmpty() && regs.stream().allMatch(CpuRegisters::halted);
         int[] cpuIds = regs.stream().mapToInt(CpuRegisters::cpu).toArray();
-        boolean useEarly = allIdle && java.util.Arrays.equals(cpuIds, sent.lapicCpus) && !early.isEmpty();
+        boolean useEarly = allIdle && java.util.Arrays.equals(cpuIds, sent.lapicCpus);
         lastAllIdle = allIdle;
         lastCpus = cpuIds;
         for (int i = 0; i < regs.size(); i++) {
@@ -308,7 +313,7 @@ public final class Probe implements AutoCloseable {
             LapicTimer lapic = null;
             if (allIdle) {
                 try {
-                    lapic = LapicTimer.of(LapicState.parse(useEarly ? qmp.await(early.get(i)) : hmp.lapicText(r.cpu())));
+                    lapic = LapicTimer.of(LapicState.parse(useEarly ? Futures.await(early.get(i)) : hmp.lapicText(r.cpu())));
                     lapicRead = true;
                 } catch (dev.tickwatch.ProtocolException e) {
                     // No APIC state yet (firmware): null says so.

@@ -19,6 +19,7 @@ import dev.tickwatch.qmp.codec.QmpGreeting;
 import dev.tickwatch.qmp.codec.QmpInvalid;
 import dev.tickwatch.qmp.codec.QmpMessage;
 import dev.tickwatch.qmp.codec.QmpReturn;
+import dev.tickwatch.util.Futures;
 import dev.tickwatch.util.Json;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -34,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -111,11 +111,11 @@ public final class QmpClient implements AutoCloseable {
                         + " ms; or it is not a QMP socket)");
             }
             Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000));
-            client.await(client.executeAsync("qmp_capabilities", null, left));
+            Futures.await(client.executeAsync("qmp_capabilities", null, left));
             return client;
         } catch (ExecutionException e) {
             client.close();
-            throw unwrap(e.getCause());
+            throw Futures.unwrap(e.getCause());
         } catch (InterruptedException e) {
             client.close();
             Thread.currentThread().interrupt();
@@ -256,11 +256,11 @@ public final class QmpClient implements AutoCloseable {
     }
 
     public JsonNode execute(String command, JsonNode arguments) {
-        return await(executeAsync(command, arguments));
+        return Futures.await(executeAsync(command, arguments));
     }
 
     public JsonNode execute(String command, JsonNode arguments, Duration timeout) {
-        return await(executeAsync(command, arguments, timeout));
+        return Futures.await(executeAsync(command, arguments, timeout));
     }
 
     // ---- typed helpers for what tickwatch needs ----
@@ -305,7 +305,7 @@ public final class QmpClient implements AutoCloseable {
      *                 or -1 for QEMU's default (CPU 0)
      */
     public String hmp(String commandLine, int cpuIndex) {
-        return await(hmpAsync(commandLine, cpuIndex));
+        return Futures.await(hmpAsync(commandLine, cpuIndex));
     }
 
     /**
@@ -318,21 +318,6 @@ public final class QmpClient implements AutoCloseable {
             args.put("cpu-index", cpuIndex);
         }
         return executeAsync("human-monitor-command", args).thenApply(JsonNode::asText);
-    }
-
-    /**
-     * Waits for a future of this client's: its value, or its failure as the exception the
-     * synchronous calls throw ({@link QmpCommandException}, {@link CommandTimeoutException}, ...).
-     */
-    public <T> T await(CompletableFuture<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TickwatchException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
-        }
     }
 
     /**
@@ -523,12 +508,5 @@ public final class QmpClient implements AutoCloseable {
         } else {
             fail.run();
         }
-    }
-
-    private static RuntimeException unwrap(Throwable t) {
-        while (t instanceof CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t instanceof RuntimeException re ? re : new TickwatchException(t.toString(), t);
     }
 }
