@@ -38,9 +38,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Takes {@link Sample}s of one guest, cheapest sources first (ARCHITECTURE.md, "Sources of
@@ -156,25 +153,22 @@ public final class Probe implements AutoCloseable {
             this.lapicCpus = lapicCpus;
         }
 
-        /** Whether every reply is in (a sample would not wait for QEMU), waiting up to {@code nanos}. */
-        public boolean await(long nanos) {
-            long deadline = System.nanoTime() + nanos;
-            List<CompletableFuture<String>> all = new ArrayList<>(lapics.size() + 1);
-            all.add(registers);
-            all.addAll(lapics);
-            for (CompletableFuture<String> f : all) {
-                try {
-                    f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException e) {
-                    return false;
-                } catch (ExecutionException e) {
-                    // In, as a failure: the sample reports it.
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return true;
+        /**
+         * Runs {@code r} once every reply is in, as a value or a failure (a sample would not wait
+         * for QEMU): on the thread that completes the last of them (the event loop), or on this
+         * one when they are all in already. {@code r} must be quick.
+         */
+        public void whenIn(Runnable r) {
+            java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(lapics.size() + 1);
+            java.util.function.BiConsumer<Object, Throwable> one = (v, e) -> {
+                if (left.decrementAndGet() == 0) {
+                    r.run();
                 }
+            };
+            registers.whenComplete(one);
+            for (int i = 0; i < lapics.size(); i++) {
+                lapics.get(i).whenComplete(one);
             }
-            return true;
         }
     }
 

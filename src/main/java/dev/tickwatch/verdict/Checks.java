@@ -6,13 +6,13 @@ import dev.tickwatch.probe.KernelSample;
 import dev.tickwatch.probe.LapicTimer;
 import dev.tickwatch.probe.Sample;
 import dev.tickwatch.probe.VcpuSample;
+import dev.tickwatch.util.Fmt;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -119,11 +119,11 @@ final class Checks {
         }
         VcpuSample c = last.cpus().isEmpty() ? null : last.cpus().get(0);
         return new Decision(Verdict.FIRMWARE_STUCK, null, 0.9, List.of(
-                String.format(Locale.ROOT, "no kernel after %.1f s%s: %s, no vCPU ever in the kernel image and guest"
+                Fmt.format("no kernel after %.1f s%s: %s, no vCPU ever in the kernel image and guest"
                         + " memory never showed a running kernel", seconds(span(first, last)),
-                        ran >= 0 ? String.format(Locale.ROOT, " (CPU0's vCPU thread ran %.1f s of it)", seconds(ran)) : "",
+                        ran >= 0 ? Fmt.format(" (CPU0's vCPU thread ran %.1f s of it)", seconds(ran)) : "",
                         last.consoleBytes() < 0 ? "no console to read" : "the console shows no \"Linux version\""),
-                c == null ? "no vCPU state" : String.format(Locale.ROOT, "CPU0 at %s RIP=0x%x", c.longMode() ? "64-bit" : "32/16-bit",
+                c == null ? "no vCPU state" : Fmt.format("CPU0 at %s RIP=0x%x", c.longMode() ? "64-bit" : "32/16-bit",
                         c.rip())), first.hostTimeNs(), last.hostTimeNs());
     }
 
@@ -157,7 +157,7 @@ final class Checks {
         for (VcpuSample c : last.cpus()) {
             int cpu = c.cpu();
             // The last sample first: it is in the window, and most of the time it does not spin.
-            if (!spinsHard(last, cpu) || !w.stream().allMatch(s -> spinsHard(s, cpu))) {
+            if (!spinsHard(last, cpu) || !allSpinHard(w, cpu)) {
                 continue;
             }
             // On a loaded host a vCPU thread that does not get a host CPU stands still at whatever
@@ -195,9 +195,9 @@ final class Checks {
             Set<String> where = w.stream().map(s -> s.cpus().get(cpu)).map(Checks::where)
                     .collect(Collectors.toCollection(LinkedHashSet::new));
             double busy = busyShare(w, cpu);
-            evidence.add(String.format(Locale.ROOT, "CPU%d spins with interrupts off for %s: HLT=0 IF=0, RIP at %s%s",
+            evidence.add(Fmt.format("CPU%d spins with interrupts off for %s: HLT=0 IF=0, RIP at %s%s",
                     cpu, Ktime.seconds(span(onset, last), lowerBound), String.join(", ", limit(where, 3)),
-                    busy >= 0 ? String.format(Locale.ROOT, "; its vCPU thread busy %.0f%% of the time", busy * 100) : ""));
+                    busy >= 0 ? Fmt.format("; its vCPU thread busy %.0f%% of the time", busy * 100) : ""));
         }
         evidence.add(0, spinning.size() == last.cpus().size()
                 ? allVcpus(spinning.size()) + " spin" + (spinning.size() == 1 ? "s" : "") + " in the kernel with interrupts off"
@@ -254,6 +254,16 @@ final class Checks {
         return seen >= SPIN_SAMPLES && places.size() <= seen / 2;
     }
 
+    /** Whether the vCPU at index {@code cpu} spins hard in every sample of {@code w}: a loop, at every sample of every watch. */
+    private static boolean allSpinHard(List<Sample> w, int cpu) {
+        for (int i = 0; i < w.size(); i++) {
+            if (!spinsHard(w.get(i), cpu)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static boolean spinsHard(VcpuSample c) {
         return !c.halted() && !c.interruptsEnabled() && c.inKernelImage();
     }
@@ -282,11 +292,16 @@ final class Checks {
         }
         // What decides comes first; the evidence (a scan of the whole idle run, formatting) is
         // written only for a decision: a healthy idle guest gets here at every sample.
-        boolean kernelKnown = w.stream().allMatch(s -> s.kernel() != null);
+        boolean kernelKnown = true;
+        boolean lapicIdleAll = true;
+        for (int i = 0; i < w.size(); i++) {
+            kernelKnown &= w.get(i).kernel() != null;
+            lapicIdleAll = lapicIdleAll && lapicIdle(w.get(i));
+        }
         boolean lapicIdle = lapicIdle(last);
         if (!kernelKnown) {
             // Without guest memory only the LAPIC can tell a stall from a long NO_HZ sleep.
-            if (!allIdle || !lapicIdle || w.stream().anyMatch(s -> !lapicIdle(s))) {
+            if (!allIdle || !lapicIdleAll) {
                 return null;
             }
             List<String> ev = new ArrayList<>();
@@ -336,25 +351,25 @@ final class Checks {
         Onset o = Onset.of(series, frozenSince, last, true);
         List<String> ev = new ArrayList<>();
         ev.add(idleLine(series, w, last, allIdle, idleShare));
-        ev.add(String.format(Locale.ROOT, "jiffies frozen at %d for %s", jiffies, o.duration(frozenSince, last)));
+        ev.add(Fmt.format("jiffies frozen at %d for %s", jiffies, o.duration(frozenSince, last)));
         if (storm) {
-            ev.add(String.format(Locale.ROOT, "local timer interrupts keep coming (%d in %.1f s) but jiffies never advance",
+            ev.add(Fmt.format("local timer interrupts keep coming (%d in %.1f s) but jiffies never advance",
                     locDelta, frozenS));
         } else if (locFrozen) {
-            ev.add(String.format(Locale.ROOT, "local timer interrupts frozen on every CPU (LOC %s)",
+            ev.add(Fmt.format("local timer interrupts frozen on every CPU (LOC %s)",
                     last.kernel().cpus().stream().map(c -> Long.toString(c.localTimerInterrupts())).collect(Collectors.joining("/"))));
         }
         if (!tickKnown) {
             ev.add("last_jiffies_update is " + Ktime.sentinel(lastTick) + ": the tick never ran, or not since early init");
         }
         if (overdue) {
-            ev.add(String.format(Locale.ROOT, "CPU%d hrtimer expires_next %s in the past", soonest.cpu(),
+            ev.add(Fmt.format("CPU%d hrtimer expires_next %s in the past", soonest.cpu(),
                     Ktime.seconds(overdueNs, lowerBound)));
         }
         for (KernelSample.Cpu c : last.kernel().cpus()) {
             String name = Ktime.sentinel(c.expiresNextNs());
             if (name != null) {
-                ev.add(String.format(Locale.ROOT, "CPU%d hrtimer expires_next is %s", c.cpu(), name));
+                ev.add(Fmt.format("CPU%d hrtimer expires_next is %s", c.cpu(), name));
             }
         }
         ev.add(lapicLine(last));
@@ -396,12 +411,12 @@ final class Checks {
             // The whole unbroken idle run, not only the window that decided: a snapshot taken 37 s
             // into a stall said "in HLT for 2.0 s" beside "jiffies frozen for 37.1 s".
             Sample idleSince = onset(series, last, Checks::allIdle);
-            return String.format(Locale.ROOT, "%s in HLT with IF=1 at %s for %s", allVcpus(last.cpus().size()),
+            return Fmt.format("%s in HLT with IF=1 at %s for %s", allVcpus(last.cpus().size()),
                     String.join(", ", limit(where, 2)), Ktime.seconds(span(idleSince, last), idleSince == series.get(0)));
         }
         Set<String> busy = w.stream().flatMap(s -> s.cpus().stream()).filter(c -> !(c.halted() && c.interruptsEnabled()))
                 .map(Checks::where).collect(Collectors.toCollection(LinkedHashSet::new));
-        return String.format(Locale.ROOT, "%s in HLT with IF=1 at %s in %.0f%% of vCPU samples over %.1f s;"
+        return Fmt.format("%s in HLT with IF=1 at %s in %.0f%% of vCPU samples over %.1f s;"
                 + " the rest in and out of interrupts at %s", allVcpus(last.cpus().size()),
                 String.join(", ", limit(where, 2)), idleShare * 100, seconds(span(w.get(0), last)),
                 String.join(", ", limit(busy, 3)));
@@ -474,7 +489,7 @@ final class Checks {
         for (VcpuSample c : last.cpus()) {
             int cpu = c.cpu();
             // The last sample first: it is in the window, and most of the time its CPU is idle or elsewhere.
-            if (!busyInKernel(last, cpu) || !w.stream().allMatch(s -> busyInKernel(s, cpu))) {
+            if (!busyInKernel(last, cpu) || !allBusyInKernel(w, cpu)) {
                 continue;
             }
             // Interrupts off most of the time is a spin (SPIN_LOCKUP's), not a soft lockup: a
@@ -497,19 +512,28 @@ final class Checks {
                     .findFirst().orElse("?");
             Sample onset = onset(series, last, s -> s.cpus().size() > cpu && !s.cpus().get(cpu).halted()
                     && Objects.equals(currentPid(s, cpu), pid));
-            ev.add(String.format(Locale.ROOT, "CPU%d stuck in the kernel for %s on one task, %s (pid %d), without scheduling",
+            ev.add(Fmt.format("CPU%d stuck in the kernel for %s on one task, %s (pid %d), without scheduling",
                     cpu, Ktime.seconds(span(onset, last), onset == series.get(0)), comm, pid));
-            ev.add(String.format(Locale.ROOT, "interrupts on (IF=1 in %d of %d samples), RIP at %s", ifOn, w.size(),
+            ev.add(Fmt.format("interrupts on (IF=1 in %d of %d samples), RIP at %s", ifOn, w.size(),
                     String.join(", ", limit(where, 3))));
             ev.add(jiffiesLine(w, last));
             if (busy >= 0) {
-                ev.add(String.format(Locale.ROOT, "its vCPU thread busy %.0f%% of the time", busy * 100));
+                ev.add(Fmt.format("its vCPU thread busy %.0f%% of the time", busy * 100));
             }
             Onset o = Onset.of(series, onset, last, false);
             return new Decision(Verdict.SOFT_LOCKUP, null, busy >= 0 ? 0.85 : 0.7, ev, o.ns(), last.hostTimeNs(), o.how(),
                     last.hostTimeNs(), Map.of(cpu, pid));
         }
         return null;
+    }
+
+    private static boolean allBusyInKernel(List<Sample> w, int cpu) {
+        for (int i = 0; i < w.size(); i++) {
+            if (!busyInKernel(w.get(i), cpu)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether the vCPU at index {@code cpu} of {@code s} runs (not in HLT) in the kernel image. */
@@ -573,11 +597,11 @@ final class Checks {
         Sample first = series.stream().filter(s -> s.hostTimeNs() >= since).findFirst().orElse(series.get(0));
         boolean jiffiesMove = first.kernel() != null && first.kernel().jiffies() != last.kernel().jiffies();
         List<String> ev = new ArrayList<>();
-        ev.add(String.format(Locale.ROOT, "%d task%s in D state for over %.0f s: %s", stuck.size(), stuck.size() == 1 ? "" : "s",
-                limit, stuck.stream().limit(6).map(b -> String.format(Locale.ROOT, "%s (pid %d, %.1f s)", b.comm(), b.pid(),
+        ev.add(Fmt.format("%d task%s in D state for over %.0f s: %s", stuck.size(), stuck.size() == 1 ? "" : "s",
+                limit, stuck.stream().limit(6).map(b -> Fmt.format("%s (pid %d, %.1f s)", b.comm(), b.pid(),
                         b.blockedForS())).collect(Collectors.joining(", "))));
         ev.add(jiffiesMove ? jiffiesLine(List.of(first, last), last) : "jiffies: too few readings to say time goes on");
-        ev.add("no boot milestone for " + String.format(Locale.ROOT, "%.0f s", seconds(last.hostTimeNs() - first.hostTimeNs()))
+        ev.add("no boot milestone for " + Fmt.format("%.0f s", seconds(last.hostTimeNs() - first.hostTimeNs()))
                 + "; last milestone: " + Objects.requireNonNullElse(last.lastMilestone(), "none"));
         long idle = last.cpus().stream().filter(VcpuSample::halted).count();
         ev.add(idle + " of " + last.cpus().size() + " vCPUs idle (HLT)");
@@ -617,7 +641,7 @@ final class Checks {
         Set<Integer> pids = both.stream().flatMap(c -> c.edges().stream()).map(KernelSample.LockEdge::pid)
                 .collect(Collectors.toCollection(LinkedHashSet::new));
         List<String> ev = new ArrayList<>();
-        ev.add(String.format(Locale.ROOT, "%s in the wait-for graph, the same in two readings %.1f s apart: %d task%s"
+        ev.add(Fmt.format("%s in the wait-for graph, the same in two readings %.1f s apart: %d task%s"
                 + " wait%s on each other's locks", both.size() == 1 ? "a lock cycle" : both.size() + " lock cycles",
                 seconds(span(before, newest)), pids.size(), pids.size() == 1 ? "" : "s", pids.size() == 1 ? "s" : ""));
         for (KernelSample.LockCycle c : both.subList(0, Math.min(both.size(), 4))) {
@@ -631,7 +655,7 @@ final class Checks {
         long onsetNs = longest > 0 ? newest.hostTimeNs() - (long) (longest * 1e9) : first.hostTimeNs();
         String how = longest > 0 ? "from the guest's task list: the longest D-state wait in the cycle" : Decision.FROM_SAMPLES;
         if (longest > 0) {
-            ev.add(String.format(Locale.ROOT, "in D state for up to %.1f s", longest));
+            ev.add(Fmt.format("in D state for up to %.1f s", longest));
         }
         ev.add(first.kernel() != null && first != last ? jiffiesLine(List.of(first, last), last)
                 : "jiffies: too few readings to say time goes on");
@@ -723,12 +747,12 @@ final class Checks {
             return "jiffies: not readable";
         }
         long d = last.kernel().jiffies() - first.kernel().jiffies();
-        return d == 0 ? String.format(Locale.ROOT, "jiffies frozen at %d for %.1f s", last.kernel().jiffies(), seconds(span(first, last)))
-                : String.format(Locale.ROOT, "jiffies advance (+%d in %.1f s): time goes on", d, seconds(span(first, last)));
+        return d == 0 ? Fmt.format("jiffies frozen at %d for %.1f s", last.kernel().jiffies(), seconds(span(first, last)))
+                : Fmt.format("jiffies advance (+%d in %.1f s): time goes on", d, seconds(span(first, last)));
     }
 
     static String where(VcpuSample c) {
-        return c.ripSymbol() != null ? c.ripSymbol() : String.format(Locale.ROOT, "0x%x", c.rip());
+        return c.ripSymbol() != null ? c.ripSymbol() : Fmt.format("0x%x", c.rip());
     }
 
     static List<String> limit(Set<String> s, int n) {

@@ -3,11 +3,11 @@ package dev.tickwatch.verdict;
 import dev.tickwatch.probe.KernelSample;
 import dev.tickwatch.probe.Sample;
 import dev.tickwatch.probe.VcpuSample;
+import dev.tickwatch.util.Fmt;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -101,7 +101,7 @@ public final class Judge {
                 return still(previous, series, last, t);
             }
             List<String> ev = new ArrayList<>();
-            ev.add(String.format(Locale.ROOT, "progress again after %s (held %.1f s): %s", previous.verdict(),
+            ev.add(Fmt.format("progress again after %s (held %.1f s): %s", previous.verdict(),
                     (last.hostTimeNs() - previous.sinceNs()) / 1e9, String.join("; ", ended)));
             ev.addAll(context(last));
             return carry(previous, new Decision(Verdict.PROGRESSING, null, 0.8, ev, last.hostTimeNs(), last.hostTimeNs()));
@@ -128,7 +128,7 @@ public final class Judge {
         }
         List<String> ev = new ArrayList<>(d.evidence());
         for (var r : reports) {
-            ev.add(String.format(Locale.ROOT, "the kernel's %s report [%5d.%06d]: %s", r.kind(), r.tsNs() / 1_000_000_000L,
+            ev.add(Fmt.format("the kernel's %s report [%5d.%06d]: %s", r.kind(), r.tsNs() / 1_000_000_000L,
                     r.tsNs() % 1_000_000_000L / 1000, r.line()));
         }
         return d.withEvidence(ev);
@@ -178,11 +178,11 @@ public final class Judge {
             lastKernel = w.get(i).kernel() != null ? w.get(i) : null;
         }
         if (firstKernel != null && lastKernel != null && lastKernel.kernel().jiffies() != firstKernel.kernel().jiffies()) {
-            out.add(String.format(Locale.ROOT, "jiffies +%d in %.1f s", lastKernel.kernel().jiffies() - firstKernel.kernel().jiffies(),
+            out.add(Fmt.format("jiffies +%d in %.1f s", lastKernel.kernel().jiffies() - firstKernel.kernel().jiffies(),
                     (lastKernel.hostTimeNs() - firstKernel.hostTimeNs()) / 1e9));
         }
         if (first.consoleBytes() >= 0 && last.consoleBytes() > first.consoleBytes()) {
-            out.add(String.format(Locale.ROOT, "console +%d bytes in %.1f s", last.consoleBytes() - first.consoleBytes(), span));
+            out.add(Fmt.format("console +%d bytes in %.1f s", last.consoleBytes() - first.consoleBytes(), span));
         }
         if (!Objects.equals(first.lastMilestone(), last.lastMilestone()) && last.lastMilestone() != null) {
             out.add("new milestone: " + last.lastMilestone());
@@ -197,8 +197,12 @@ public final class Judge {
                 }
             }
         }
-        pids.entrySet().stream().filter(e -> e.getValue().size() > 1).findFirst().ifPresent(e -> out.add(String.format(
-                Locale.ROOT, "task switches on CPU%d (pids %s)", e.getKey(), Checks.limit(toStrings(e.getValue()), 4))));
+        for (Map.Entry<Integer, Set<Integer>> e : pids.entrySet()) {
+            if (e.getValue().size() > 1) {
+                out.add(Fmt.format("task switches on CPU%d (pids %s)", e.getKey(), Checks.limit(toStrings(e.getValue()), 4)));
+                break;
+            }
+        }
         return out;
     }
 
@@ -211,7 +215,12 @@ public final class Judge {
     private static Decision progressing(List<Sample> series, Sample last, Thresholds t) {
         List<Sample> w = progressWindow(series, last, t);
         List<String> ev = progress(w);
-        double confidence = ev.stream().anyMatch(e -> e.startsWith("jiffies")) ? 0.9 : 0.8;
+        double confidence = 0.8;
+        for (String e : ev) {
+            if (e.startsWith("jiffies")) {
+                confidence = 0.9;
+            }
+        }
         if (ev.isEmpty()) {
             String fw = beforeTheKernel(series, w, t);
             if (fw == null) {
@@ -242,7 +251,7 @@ public final class Judge {
         for (VcpuSample c : b.cpus()) {
             VcpuSample before = Checks.vcpu(a, c.cpu());
             if (before != null && before.rip() != c.rip() && (c.threadCpuNs() < 0 || c.threadCpuNs() > before.threadCpuNs())) {
-                return String.format(Locale.ROOT, "firmware or early boot: CPU%d runs (RIP 0x%x, then 0x%x) before the kernel",
+                return Fmt.format("firmware or early boot: CPU%d runs (RIP 0x%x, then 0x%x) before the kernel",
                         c.cpu(), before.rip(), c.rip());
             }
         }
@@ -279,7 +288,7 @@ public final class Judge {
                 }
             }
             if (rips.size() >= 3) {
-                return String.format(Locale.ROOT, "early boot: CPU%d runs in the kernel at %d different addresses,"
+                return Fmt.format("early boot: CPU%d runs in the kernel at %d different addresses,"
                         + " no kernel readings yet", c.cpu(), rips.size());
             }
             // Before userland and before the first kernel reading, the kernel may sit on one
@@ -287,7 +296,7 @@ public final class Judge {
             // CPU time spent is all there is to see; Checks.firmwareStuck and the spin check bound it.
             long ran = c.threadCpuNs() >= 0 && before.threadCpuNs() >= 0 ? c.threadCpuNs() - before.threadCpuNs() : -1;
             if ((b.lastMilestone() == null || b.lastMilestone().equals("kernel")) && !c.halted() && ran > 0) {
-                return String.format(Locale.ROOT, "early boot: CPU%d ran %.1f s of CPU in %.1f s before the kernel's first"
+                return Fmt.format("early boot: CPU%d ran %.1f s of CPU in %.1f s before the kernel's first"
                         + " console line, no kernel readings yet", c.cpu(), ran / 1e9, (b.hostTimeNs() - a.hostTimeNs()) / 1e9);
             }
         }
@@ -328,9 +337,9 @@ public final class Judge {
         }
         long ran = Checks.ranNs(series.subList(from, series.size()), cpu);
         long span = series.get(series.size() - 1).hostTimeNs() - series.get(from).hostTimeNs();
-        return String.format(Locale.ROOT, "early boot: CPU%d %s in the kernel, and jiffies never moved and no userland",
-                cpu, ran >= 0 ? String.format(Locale.ROOT, "ran %.1f s of CPU", ran / 1e9)
-                        : String.format(Locale.ROOT, "spent %.1f s", span / 1e9));
+        return Fmt.format("early boot: CPU%d %s in the kernel, and jiffies never moved and no userland",
+                cpu, ran >= 0 ? Fmt.format("ran %.1f s of CPU", ran / 1e9)
+                        : Fmt.format("spent %.1f s", span / 1e9));
     }
 
     /** {@link #earlyTooLong}'s test without its sentence, for the checks that only ask whether. */
@@ -375,9 +384,13 @@ public final class Judge {
      */
     private static Decision healthySleep(List<Sample> series, Sample last, Thresholds t) {
         KernelSample k = last.kernel();
-        if (k == null || last.cpus().isEmpty() || !last.cpus().stream().allMatch(c -> c.halted() && c.interruptsEnabled())
-                || !Ktime.plausible(k.lastJiffiesUpdateNs())) {
+        if (k == null || last.cpus().isEmpty() || !Ktime.plausible(k.lastJiffiesUpdateNs())) {
             return null;
+        }
+        for (VcpuSample c : last.cpus()) {
+            if (!c.halted() || !c.interruptsEnabled()) {
+                return null;
+            }
         }
         Sample frozenSince = Checks.onset(series, last, s -> s.kernel() != null && s.kernel().jiffies() == k.jiffies());
         long frozenNs = last.hostTimeNs() - frozenSince.hostTimeNs();
@@ -400,9 +413,9 @@ public final class Judge {
             return null;
         }
         List<String> ev = new ArrayList<>();
-        ev.add(String.format(Locale.ROOT, "asleep in NO_HZ idle: %s in HLT with IF=1, jiffies still for %s", Checks.allVcpus(
+        ev.add(Fmt.format("asleep in NO_HZ idle: %s in HLT with IF=1, jiffies still for %s", Checks.allVcpus(
                 last.cpus().size()), Ktime.seconds(frozenNs, frozenSince == series.get(0))));
-        ev.add(String.format(Locale.ROOT, "CPU%d's next hrtimer is %.3f s after the last tick and its LAPIC timer is armed;"
+        ev.add(Fmt.format("CPU%d's next hrtimer is %.3f s after the last tick and its LAPIC timer is armed;"
                 + " no CPU's timer is overdue", next.cpu(), (next.expiresNextNs() - k.lastJiffiesUpdateNs()) / 1e9));
         ev.addAll(context(last));
         return new Decision(Verdict.PROGRESSING, null, 0.7, ev, last.hostTimeNs(), last.hostTimeNs());
@@ -413,7 +426,10 @@ public final class Judge {
         if (last.lastMilestone() != null) {
             ev.add("last milestone: " + last.lastMilestone());
         }
-        long idle = last.cpus().stream().filter(VcpuSample::halted).count();
+        int idle = 0;
+        for (VcpuSample c : last.cpus()) {
+            idle += c.halted() ? 1 : 0;
+        }
         ev.add(idle + " of " + last.cpus().size() + " vCPUs idle");
         return ev;
     }
@@ -422,7 +438,12 @@ public final class Judge {
 
     /** The progress that ends the held hang {@code previous}; empty while there is none. */
     private static List<String> ended(Decision previous, List<Sample> series, Sample last, Thresholds t) {
-        List<Sample> since = series.stream().filter(s -> s.hostTimeNs() >= previous.sinceNs()).toList();
+        // The samples since it was decided: a tail of the series (host times only grow).
+        int from = series.size();
+        while (from > 0 && series.get(from - 1).hostTimeNs() >= previous.sinceNs()) {
+            from--;
+        }
+        List<Sample> since = series.subList(from, series.size());
         if (since.size() < 2) {
             since = series.subList(Math.max(0, series.size() - 2), series.size());
         }
@@ -460,7 +481,7 @@ public final class Judge {
                 double limit = t.sleepDeadlock().toNanos() / 1e9;
                 since.stream().filter(s -> s.kernel() != null && s.kernel().blockedTasks() != null)
                         .reduce((a, b) -> b).filter(s -> s.kernel().blockedTasks().stream().noneMatch(b -> b.blockedForS() >= limit))
-                        .ifPresent(s -> out.add(String.format(Locale.ROOT, "no task has waited in D state for %.0f s any more", limit)));
+                        .ifPresent(s -> out.add(Fmt.format("no task has waited in D state for %.0f s any more", limit)));
             }
             default -> out.addAll(progress(since));
         }
@@ -493,13 +514,17 @@ public final class Judge {
     /** {@code previous} held: its evidence, headed by its age and why its check no longer fires. */
     private static Decision still(Decision previous, List<Sample> series, Sample last, Thresholds t) {
         List<String> ev = new ArrayList<>();
-        ev.add(String.format(Locale.ROOT, "still: nothing has progressed for %.1f s since %s was decided",
+        ev.add(Fmt.format("still: nothing has progressed for %.1f s since %s was decided",
                 (last.hostTimeNs() - previous.sinceNs()) / 1e9, previous.verdict()));
         String why = whyNotSeen(previous, series, last, t);
         if (why != null) {
             ev.add("meanwhile: " + why);
         }
-        previous.evidence().stream().filter(e -> !e.startsWith("still: ") && !e.startsWith("meanwhile: ")).forEach(ev::add);
+        for (String e : previous.evidence()) {
+            if (!e.startsWith("still: ") && !e.startsWith("meanwhile: ")) {
+                ev.add(e);
+            }
+        }
         return new Decision(previous.verdict(), previous.flavour(), previous.confidence(), ev, previous.onsetNs(),
                 last.hostTimeNs(), previous.onsetHow(), previous.sinceNs(), previous.cpus());
     }
@@ -510,7 +535,7 @@ public final class Judge {
             for (VcpuSample c : last.cpus()) {
                 double ran = Checks.busyShare(w, c.cpu());
                 if (ran >= 0 && ran < 0.5 && (previous.cpus().isEmpty() || previous.cpus().containsKey(c.cpu()))) {
-                    return String.format(Locale.ROOT, "CPU%d's vCPU thread got %.0f%% of a host CPU over %.1f s (host busy):"
+                    return Fmt.format("CPU%d's vCPU thread got %.0f%% of a host CPU over %.1f s (host busy):"
                             + " a vCPU that does not run cannot change its registers", c.cpu(), ran * 100,
                             (last.hostTimeNs() - w.get(0).hostTimeNs()) / 1e9);
                 }
@@ -534,9 +559,12 @@ public final class Judge {
         String starved = starved(w, last);
         long spanNs = last.hostTimeNs() - series.get(0).hostTimeNs();
         // Only asked when the host did not starve: it scans the history and formats.
-        String early = starved != null || kernelShowedLife(series) ? null
-                : last.cpus().stream().map(c -> earlyTooLong(series, c.cpu(), t)).filter(java.util.Objects::nonNull).findFirst()
-                        .orElse(null);
+        String early = null;
+        if (starved == null && !kernelShowedLife(series)) {
+            for (int i = 0; i < last.cpus().size() && early == null; i++) {
+                early = earlyTooLong(series, last.cpus().get(i).cpu(), t);
+            }
+        }
         if (starved != null) {
             ev.add("host starved: " + starved);
         } else if (early != null) {
@@ -544,14 +572,14 @@ public final class Judge {
             ev.add(Checks.jiffiesLine(w, last));
         } else if (spanNs < PROGRESS_WINDOW) {
             // A watch's first moments: progress had no time to show yet; saying "nothing progressed" would overstate it.
-            ev.add(String.format(Locale.ROOT, "series too short: %.1f s of samples, nothing has had time to show yet",
+            ev.add(Fmt.format("series too short: %.1f s of samples, nothing has had time to show yet",
                     spanNs / 1e9));
         } else if (last.kernel() == null && (last.consoleBytes() < 0 || last.consoleBytes() == w.get(0).consoleBytes())) {
             ev.add("nothing readable: no kernel readings (" + (last.cpus().stream().anyMatch(VcpuSample::inKernelImage)
                     ? "guest memory not read" : "not in the kernel") + ") and "
                     + (last.consoleBytes() < 0 ? "no console" : "nothing new on the console"));
         } else {
-            ev.add(String.format(Locale.ROOT, "nothing progressed for %s, and no hang is proven (yet)",
+            ev.add(Fmt.format("nothing progressed for %s, and no hang is proven (yet)",
                     Ktime.seconds(last.hostTimeNs() - w.get(0).hostTimeNs(), w.get(0) == series.get(0))));
             ev.add(Checks.jiffiesLine(w, last));
         }
@@ -570,7 +598,7 @@ public final class Judge {
         Sample first = w.get(0);
         double qemu = Checks.waitShare(first, last);
         if (qemu > 0.5) {
-            return String.format(Locale.ROOT, "QEMU's main thread waited for a host CPU %.0f%% of the last %.1f s (schedstat)",
+            return Fmt.format("QEMU's main thread waited for a host CPU %.0f%% of the last %.1f s (schedstat)",
                     qemu * 100, (last.hostTimeNs() - first.hostTimeNs()) / 1e9);
         }
         long wall = last.hostTimeNs() - first.hostTimeNs();
@@ -578,7 +606,7 @@ public final class Judge {
             VcpuSample a = Checks.vcpu(first, c.cpu());
             if (a != null && wall > 0 && a.threadWaitNs() >= 0 && c.threadWaitNs() >= 0
                     && (c.threadWaitNs() - a.threadWaitNs()) / (double) wall > 0.5) {
-                return String.format(Locale.ROOT, "CPU%d's vCPU thread waited for a host CPU %.0f%% of the last %.1f s (schedstat)",
+                return Fmt.format("CPU%d's vCPU thread waited for a host CPU %.0f%% of the last %.1f s (schedstat)",
                         c.cpu(), (c.threadWaitNs() - a.threadWaitNs()) * 100.0 / wall, wall / 1e9);
             }
         }

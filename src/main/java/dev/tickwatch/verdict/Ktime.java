@@ -1,6 +1,6 @@
 package dev.tickwatch.verdict;
 
-import java.util.Locale;
+import dev.tickwatch.util.Fmt;
 
 /**
  * Guest ktime values (ns of CLOCK_MONOTONIC) as evidence reads them. A kernel whose clock stopped
@@ -42,11 +42,11 @@ public final class Ktime {
     /** {@code 12.345678901 s} for a plausible value, else its {@link #sentinel} name. */
     public static String text(long ns) {
         String s = sentinel(ns);
-        return s != null ? s : String.format(Locale.ROOT, "%d.%09d s", ns / 1_000_000_000L, ns % 1_000_000_000L);
+        return s != null ? s : Fmt.format("%d.%09d s", ns / 1_000_000_000L, ns % 1_000_000_000L);
     }
 
     /** A duration in seconds, with {@code >= } when it is only a lower bound (the state began before what was seen). */
     public static String seconds(long ns, boolean lowerBound) {
-        return (lowerBound ? ">= " : "") + String.format(Locale.ROOT, "%.1f s", ns / 1e9);
+        return (lowerBound ? ">= " : "") + Fmt.format("%.1f s", ns / 1e9);
     }
 }

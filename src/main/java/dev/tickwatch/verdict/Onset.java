@@ -1,8 +1,8 @@
 package dev.tickwatch.verdict;
 
 import dev.tickwatch.probe.Sample;
+import dev.tickwatch.util.Fmt;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * When a state began, and how that is known. A watch sees only its own window: a state already
@@ -50,7 +50,7 @@ record Onset(long ns, String how, boolean lowerBound) {
     String duration(Sample first, Sample last) {
         long seen = last.hostTimeNs() - first.hostTimeNs();
         if (how.equals(FROM_WALL_CLOCK) && first.hostTimeNs() - ns > SLACK_NS) {
-            return String.format(Locale.ROOT, "about %.1f s by the guest's frozen wall clock (%s seen by this watch)",
+            return Fmt.format("about %.1f s by the guest's frozen wall clock (%s seen by this watch)",
                     (last.hostTimeNs() - ns) / 1e9, Ktime.seconds(seen, true));
         }
         return Ktime.seconds(seen, lowerBound);

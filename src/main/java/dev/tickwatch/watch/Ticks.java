@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The threads every {@link Watch} of the process shares: a small scheduled pool whose threads both
@@ -78,8 +79,11 @@ final class Ticks {
          */
         void begin(long dueNs);
 
-        /** Whether the replies are all in, waiting up to {@code nanos}. */
-        boolean ready(long nanos);
+        /**
+         * Runs {@code r} once this tick's replies are all in (at once when it sent nothing), on
+         * whichever thread completes them; {@code r} is quick.
+         */
+        void whenReady(Runnable r);
 
         /** The rest of the tick; never throws. */
         void finish();
@@ -91,8 +95,9 @@ final class Ticks {
     }
 
     /**
-     * How long a batch waits for one member's replies before that member finishes on a thread
-     * of its own: a QEMU slow to answer delays the rest of its batch by this much, no more.
+     * How long a batch waits with no member's replies coming in before the members still
+     * waiting finish on threads of their own: a QEMU slow to answer delays no one else, and the
+     * rest of its batch by at most this much.
      */
     static final long HANDOFF_NS = TimeUnit.MILLISECONDS.toNanos(5);
     /** Longest grid: ticks due within it run together. A tenth of the period when that is shorter. */
@@ -152,13 +157,68 @@ final class Ticks {
                 System.getLogger(Ticks.class.getName()).log(System.Logger.Level.DEBUG, "tick begin failed", e);
             }
         }
-        for (Batched m : members) {
-            if (m.ready(HANDOFF_NS)) {
-                m.finish();
-            } else {
-                POOL.execute(m::finish);
+        finishAsReady(members);
+    }
+
+    /**
+     * Finishes each member as its replies come in, in the order they come: the batch's thread
+     * sleeps only while none is ready, so the event loop wakes it only then, not for nearly every
+     * reply as a wait for each member in turn did. Members
+     * whose replies have not come after {@link #HANDOFF_NS} without any coming in are handed to
+     * pool threads of their own, which wait for them as a lone tick does.
+     */
+    private static void finishAsReady(java.util.List<Batched> members) {
+        int n = members.size();
+        Thread self = Thread.currentThread();
+        java.util.concurrent.ConcurrentLinkedQueue<Integer> in = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicBoolean waiting = new java.util.concurrent.atomic.AtomicBoolean(true);
+        for (int i = 0; i < n; i++) {
+            Integer index = i;
+            members.get(i).whenReady(() -> {
+                in.add(index);
+                // Once the batch is done with its thread, a late reply must not wake whatever it runs next.
+                if (waiting.get()) {
+                    LockSupport.unpark(self);
+                }
+            });
+        }
+        boolean[] done = new boolean[n];
+        int finished = 0;
+        long quietSince = System.nanoTime();
+        while (finished < n) {
+            Integer i = in.poll();
+            if (i != null) {
+                done[i] = true;
+                finished++;
+                try {
+                    members.get(i).finish();
+                } catch (RuntimeException e) {
+                    // Not meant to happen (finish never throws); the rest of the batch must still tick.
+                    System.getLogger(Ticks.class.getName()).log(System.Logger.Level.WARNING, "tick failed", e);
+                }
+                quietSince = System.nanoTime();
+                continue;
+            }
+            long left = quietSince + HANDOFF_NS - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            LockSupport.parkNanos(Ticks.class, left);
+        }
+        waiting.set(false);
+        for (int i = 0; i < n; i++) {
+            if (!done[i]) {
+                POOL.execute(members.get(i)::finish);
             }
         }
+    }
+
+    /** Runs {@code members} as one batch now, on a pool thread, as a due batch runs (for tests). */
+    static void runBatchNow(java.util.List<Batched> members) {
+        Batch b = new Batch();
+        b.members.addAll(members);
+        long due = System.nanoTime();
+        POOL.execute(() -> runBatch(due, b));
     }
 
     /** Pool threads now (for tests). */

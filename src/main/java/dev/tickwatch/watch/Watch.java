@@ -75,9 +75,13 @@ public final class Watch implements AutoCloseable {
         }
 
         @Override
-        public boolean ready(long nanos) {
+        public void whenReady(Runnable r) {
             Probe.Prefetch p = prefetched;
-            return p == null || p.await(nanos);
+            if (p == null) {
+                r.run();
+            } else {
+                p.whenIn(r);
+            }
         }
 
         @Override
