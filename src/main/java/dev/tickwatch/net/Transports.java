@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -17,6 +18,12 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -116,5 +123,86 @@ public final class Transports {
             return m.replaceFirst("^.*: ", "");
         }
         return m != null ? m : t.getClass().getSimpleName();
+    }
+
+    // ---- a burst of commands as one hand-off per event loop
+
+    /** On a thread inside {@link #held}: the tasks held back, by event loop. */
+    private static final ThreadLocal<Map<EventLoop, List<Runnable>>> HELD = new ThreadLocal<>();
+    /** On an event loop running a held burst: the channels written to and not flushed yet. */
+    private static final ThreadLocal<Set<Channel>> UNFLUSHED = new ThreadLocal<>();
+
+    /**
+     * Runs {@code r}, holding back the channel tasks it hands to {@link #execute} until it
+     * returns, then giving each event loop its share as one task, in which a channel written to
+     * several times is flushed once. A hundred watches sending their sample's commands together
+     * then wake each event loop once, not once per command, and each guest's commands leave in
+     * one write. {@code r} must not wait for a reply to what it sends: nothing goes out before it
+     * returns (the QMP client's waiting calls refuse to, see {@link #holding}).
+     */
+    public static void held(Runnable r) {
+        if (HELD.get() != null) {
+            r.run();
+            return;
+        }
+        Map<EventLoop, List<Runnable>> held = new IdentityHashMap<>();
+        HELD.set(held);
+        try {
+            r.run();
+        } finally {
+            HELD.remove();
+            for (Map.Entry<EventLoop, List<Runnable>> e : held.entrySet()) {
+                List<Runnable> tasks = e.getValue();
+                e.getKey().execute(() -> runBurst(tasks));
+            }
+        }
+    }
+
+    /** Whether this thread is inside {@link #held}: a reply waited for here would never come. */
+    public static boolean holding() {
+        return HELD.get() != null;
+    }
+
+    /** Runs {@code task} on {@code loop}: now, or with the rest of the burst when inside {@link #held}. */
+    public static void execute(EventLoop loop, Runnable task) {
+        Map<EventLoop, List<Runnable>> held = HELD.get();
+        if (held == null) {
+            loop.execute(task);
+        } else {
+            held.computeIfAbsent(loop, k -> new ArrayList<>()).add(task);
+        }
+    }
+
+    /**
+     * Writes {@code msg} to {@code ch} (on its event loop): flushed now, or once at the end of the
+     * held burst this task runs in.
+     */
+    public static ChannelFuture write(Channel ch, Object msg) {
+        Set<Channel> unflushed = UNFLUSHED.get();
+        if (unflushed == null) {
+            return ch.writeAndFlush(msg);
+        }
+        unflushed.add(ch);
+        return ch.write(msg);
+    }
+
+    private static void runBurst(List<Runnable> tasks) {
+        Set<Channel> unflushed = Collections.newSetFromMap(new IdentityHashMap<>());
+        UNFLUSHED.set(unflushed);
+        try {
+            for (Runnable t : tasks) {
+                try {
+                    t.run();
+                } catch (RuntimeException e) {
+                    // One client's task must not keep the others' commands from going out.
+                    System.getLogger(Transports.class.getName()).log(System.Logger.Level.WARNING, "channel task failed", e);
+                }
+            }
+        } finally {
+            UNFLUSHED.remove();
+            for (Channel ch : unflushed) {
+                ch.flush();
+            }
+        }
     }
 }

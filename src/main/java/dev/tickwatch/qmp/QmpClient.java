@@ -218,7 +218,7 @@ public final class QmpClient implements AutoCloseable {
             return future;
         }
         long id = ids.incrementAndGet();
-        ch.eventLoop().execute(() -> {
+        Transports.execute(ch.eventLoop(), () -> {
             if (!ch.isActive()) {
                 future.completeExceptionally(new ConnectionException("connection to " + endpoint
                         + " lost before '" + command + "' was sent"));
@@ -236,7 +236,7 @@ public final class QmpClient implements AutoCloseable {
                 }
             }, timeout.toNanos(), TimeUnit.NANOSECONDS);
             pending.put(id, new Pending(command, future, t));
-            ch.writeAndFlush(new QmpCommand(command, arguments, LongNode.valueOf(id))).addListener(w -> {
+            Transports.write(ch, new QmpCommand(command, arguments, LongNode.valueOf(id))).addListener(w -> {
                 if (!w.isSuccess()) {
                     Pending p = pending.remove(id);
                     if (p != null) {
@@ -256,11 +256,20 @@ public final class QmpClient implements AutoCloseable {
     }
 
     public JsonNode execute(String command, JsonNode arguments) {
+        notHolding();
         return Futures.await(executeAsync(command, arguments));
     }
 
     public JsonNode execute(String command, JsonNode arguments, Duration timeout) {
+        notHolding();
         return Futures.await(executeAsync(command, arguments, timeout));
+    }
+
+    /** A command waited for inside {@link Transports#held} would wait for good: it goes out only after. */
+    private static void notHolding() {
+        if (Transports.holding()) {
+            throw new IllegalStateException("a QMP reply waited for while commands are held back (Transports.held)");
+        }
     }
 
     // ---- typed helpers for what tickwatch needs ----
@@ -305,6 +314,7 @@ public final class QmpClient implements AutoCloseable {
      *                 or -1 for QEMU's default (CPU 0)
      */
     public String hmp(String commandLine, int cpuIndex) {
+        notHolding();
         return Futures.await(hmpAsync(commandLine, cpuIndex));
     }
 

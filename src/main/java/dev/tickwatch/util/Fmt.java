@@ -24,6 +24,7 @@ public final class Fmt {
     /** A parsed pattern: literal text (String) and conversions (Spec), in order; null when Fmt does not handle it. */
     private static final ConcurrentHashMap<String, Object[]> PARSED = new ConcurrentHashMap<>();
     private static final Object[] UNHANDLED = new Object[0];
+    private static final long[] POW10 = {1, 10, 100, 1000, 10_000, 100_000, 1_000_000};
 
     /** One conversion: {@code %[0][width][.precision]conversion}. */
     private record Spec(char conversion, int width, boolean zeroPad, int precision) {
@@ -68,6 +69,27 @@ public final class Fmt {
         if (Double.doubleToRawLongBits(v) < 0) {
             sb.append('-');
             v = -v;
+        }
+        // Away from a tie (x.x5 at the last decimal kept), rounding the double itself gives what
+        // rounding its shortest decimal digits gives: they are within half an ulp of each other,
+        // far less than the margin. Durations and shares all take this way; ties go to BigDecimal.
+        if (decimals < POW10.length && v * POW10[decimals] < 1e9) {
+            long scale = POW10[decimals];
+            double x = v * scale; // below 1e9 its rounding error is under 1e-7, the margin 1e-3
+            double frac = x - Math.floor(x);
+            if (Math.abs(frac - 0.5) > 1e-3) {
+                long r = (long) Math.floor(x + 0.5);
+                sb.append(r / scale);
+                if (decimals > 0) {
+                    sb.append('.');
+                    String f = Long.toString(r % scale);
+                    for (int i = f.length(); i < decimals; i++) {
+                        sb.append('0');
+                    }
+                    sb.append(f);
+                }
+                return;
+            }
         }
         sb.append(new BigDecimal(Double.toString(v)).setScale(decimals, RoundingMode.HALF_UP).toPlainString());
     }

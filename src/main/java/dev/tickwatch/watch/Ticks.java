@@ -1,5 +1,6 @@
 package dev.tickwatch.watch;
 
+import dev.tickwatch.net.Transports;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * been gone for a while it shrinks back. So a hung guest holds one thread and delays the others by
  * at most a few tens of milliseconds, and the thread count follows the samples in flight, not the
  * watches. Ticks due in the same slot run as one batch ({@link #scheduleBatched}): their
- * commands go out together, so the pool and the event loop wake once per batch, not per guest.
+ * commands go out together (held back and handed to each event loop as one task, see
+ * {@link Transports#held}), so the pool and the event loop wake once per batch, not per guest.
  * All daemon threads: a watch never keeps the JVM up.
  */
 final class Ticks {
@@ -149,14 +151,17 @@ final class Ticks {
             BATCHES.remove(due, b);
             members = java.util.List.copyOf(b.members);
         }
-        for (Batched m : members) {
-            try {
-                m.begin(due);
-            } catch (RuntimeException e) {
-                // Its finish meets the same failure and counts it; the batch goes on.
-                System.getLogger(Ticks.class.getName()).log(System.Logger.Level.DEBUG, "tick begin failed", e);
+        // Every member's commands reach each event loop as one task, each guest's in one write.
+        Transports.held(() -> {
+            for (Batched m : members) {
+                try {
+                    m.begin(due);
+                } catch (RuntimeException e) {
+                    // Its finish meets the same failure and counts it; the batch goes on.
+                    System.getLogger(Ticks.class.getName()).log(System.Logger.Level.DEBUG, "tick begin failed", e);
+                }
             }
-        }
+        });
         finishAsReady(members);
     }
 

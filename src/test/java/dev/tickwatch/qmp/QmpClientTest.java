@@ -146,4 +146,33 @@ class QmpClientTest {
             assertTrue(t.getMessage().startsWith("too many QMP commands in flight"), t.getMessage());
         }
     }
+
+    @Test
+    void commandsHeldBackGoOutWhenTheBurstEndsAndAreAnsweredInOrder() throws Exception {
+        try (FakeQmpPeer peer = new FakeQmpPeer(SESSION); QmpClient a = QmpClient.connect(peer.endpoint());
+             QmpClient b = QmpClient.connect(peer.endpoint())) {
+            int before = peer.received().size();
+            List<CompletableFuture<String>> replies = new java.util.ArrayList<>();
+            dev.tickwatch.net.Transports.held(() -> {
+                replies.add(a.hmpAsync("info registers -a", -1));
+                replies.add(b.hmpAsync("info registers -a", -1));
+                replies.add(a.hmpAsync("info lapic", 0));
+                // Waiting here would wait for good: the commands leave only when the burst ends.
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.hmp("info lapic", 0));
+                assertTrue(e.getMessage().contains("held back"), e.getMessage());
+                // The peer answers whatever reaches it: had anything gone out, its reply would be here soon.
+                await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                        .until(() -> peer.received().size() == before && replies.stream().noneMatch(CompletableFuture::isDone));
+            });
+            for (CompletableFuture<String> r : replies) {
+                r.get(10, TimeUnit.SECONDS);
+            }
+            assertTrue(replies.get(0).get().contains("CPU#1"));
+            assertTrue(replies.get(1).get().contains("CPU#1"));
+            assertTrue(replies.get(2).get().contains("LVT0"), replies.get(2).get());
+            assertEquals(before + 3, peer.received().size(), "the three held commands, nothing else");
+            // Outside a burst, commands go at once again.
+            assertTrue(a.hmp("info registers -a").contains("CPU#0"));
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package dev.tickwatch.qmp.codec;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.tickwatch.util.Json;
@@ -40,6 +41,8 @@ public final class QmpDecoder extends ByteToMessageDecoder {
     private int depth;
     private boolean inString;
     private boolean escaped;
+    /** Objects come one a line, as QEMU sends them: see {@link #wholeLine}. */
+    private boolean lineFraming = true;
 
     public QmpDecoder() {
         this(DEFAULT_MAX_OBJECT_LENGTH, null);
@@ -89,6 +92,14 @@ public final class QmpDecoder extends ByteToMessageDecoder {
                     state = State.BETWEEN;
                 }
                 case OBJECT -> {
+                    if (scanned == 0 && lineFraming) {
+                        QmpMessage whole = wholeLine(in);
+                        if (whole != null) {
+                            out.add(whole);
+                            state = State.BETWEEN;
+                            continue;
+                        }
+                    }
                     int end = scan(in, in.readerIndex() + scanned);
                     if (end < 0) {
                         scanned = in.readableBytes();
@@ -195,6 +206,41 @@ public final class QmpDecoder extends ByteToMessageDecoder {
             i++;
         }
         return -1;
+    }
+
+    /**
+     * The object starting at the reader index when it is a whole line: QEMU ends every message
+     * with CRLF and escapes line breaks inside strings, so a line that parses as one JSON object
+     * and nothing after it is that object, framed without {@link #scan} (which reads every
+     * kilobyte of an {@code info registers -a} reply once more before Jackson does). Null, with
+     * nothing consumed, when there is no line end yet, or the line is anything else (pretty-printed
+     * output, two objects on a line, malformed JSON, garbage): then the brace scan frames it
+     * exactly as before, and, since this peer does not keep to one object a line, goes on doing so.
+     */
+    private QmpMessage wholeLine(ByteBuf in) {
+        int start = in.readerIndex();
+        int nl = in.indexOf(start, in.writerIndex(), (byte) '\n');
+        if (nl < 0 || nl - start + 1 > maxObjectLength) {
+            return null;
+        }
+        byte[] line = new byte[nl - start];
+        in.getBytes(start, line);
+        JsonNode node;
+        try (JsonParser p = TREE.createParser(line)) {
+            node = TREE.readTree(p);
+            if (node == null || p.nextToken() != null) {
+                lineFraming = false;
+                return null;
+            }
+        } catch (IOException e) {
+            lineFraming = false;
+            return null;
+        }
+        in.readerIndex(nl + 1);
+        if (frameTap != null) {
+            frameTap.accept(Json.compact(node));
+        }
+        return classify(node, line);
     }
 
     private QmpMessage parse(byte[] frame) {

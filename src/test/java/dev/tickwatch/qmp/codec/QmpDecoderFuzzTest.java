@@ -15,6 +15,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
@@ -136,5 +137,39 @@ class QmpDecoderFuzzTest {
             assertEquals(texts.get(i), r.value().asText());
             assertEquals(i, r.id().asInt());
         }
+    }
+
+    @Provide
+    Arbitrary<List<String>> qmpLines() {
+        // Lines as QEMU writes them (compact and with its ", " and ": " spacing), and every way a
+        // line can be something else: pretty-printed objects, two on a line, malformed, garbage.
+        Arbitrary<String> text = Arbitraries.strings().withChars("\\\"{}[]\r\n\tRIP=0f:ab ").ofMaxLength(400);
+        Arbitrary<String> reply = Arbitraries.integers().between(0, 1000).flatMap(id -> text.map(t ->
+                dev.tickwatch.util.Json.compact(dev.tickwatch.util.Json.object().put("return", t).put("id", id))));
+        Arbitrary<String> spaced = reply.map(r -> r.replace("\",\"id\":", "\", \"id\": ").replace("{\"return\":", "{\"return\": "));
+        Arbitrary<String> event = Arbitraries.of("{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"STOP\"}",
+                "{\"event\":\"RESUME\",\"data\":{},\"timestamp\":{\"seconds\":3,\"microseconds\":4}}");
+        Arbitrary<String> pretty = reply.map(r -> r.replace("{", "{\n    ").replace(",\"id\"", ",\n    \"id\"").replace("}", "\n}"));
+        Arbitrary<String> two = Arbitraries.of("{\"return\": {}, \"id\": 1}{\"return\": {}, \"id\": 2}",
+                "{\"return\": {}} {\"event\": \"STOP\"}");
+        Arbitrary<String> bad = Arbitraries.of("{\"return\": }", "{\"a\": 1]", "{\"return\": \"x\" garbage", "{\"return\": 1} junk",
+                "}{", "{}", "{\"unknown\": 1}", "{\"return\": \"unterminated");
+        Arbitrary<String> noise = Arbitraries.strings().withChars("{}[]\"\\:, abc0123").ofMaxLength(60);
+        return Arbitraries.frequencyOf(Tuple.of(6, reply), Tuple.of(4, spaced), Tuple.of(2, event), Tuple.of(1, pretty),
+                Tuple.of(1, two), Tuple.of(1, bad), Tuple.of(1, noise)).list().ofMaxSize(12);
+    }
+
+    @Property(tries = 200)
+    void wholeLinesFrameAsTheBraceScanDoes(@ForAll("qmpLines") List<String> lines, @ForAll @Size(max = 8) List<Integer> cuts) {
+        // Fed one byte at a time no line is ever whole when its object starts, so every object
+        // goes through the brace scan: whatever the line framing decides must match that.
+        byte[] data = (String.join("\r\n", lines) + (lines.isEmpty() ? "" : "\r\n")).getBytes(StandardCharsets.UTF_8);
+        List<Integer> everyByte = new ArrayList<>();
+        for (int i = 1; i < data.length; i++) {
+            everyByte.add(i);
+        }
+        List<Object> scanned = withoutExcerpts(decode(data, everyByte));
+        assertEquals(scanned, withoutExcerpts(decode(data, List.of())));
+        assertEquals(scanned, withoutExcerpts(decode(data, cuts)));
     }
 }
