@@ -7,23 +7,18 @@ import dev.tickwatch.probe.ProbeOptions;
 import dev.tickwatch.verdict.Decision;
 import dev.tickwatch.verdict.Thresholds;
 import dev.tickwatch.verdict.Verdict;
-import java.util.concurrent.CompletableFuture;
 
 import dev.tickwatch.probe.Console;
 import dev.tickwatch.probe.Milestone;
 import dev.tickwatch.qemu.ProcessStacks;
 import dev.tickwatch.qemu.QemuVm;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 
 /**
@@ -36,7 +31,11 @@ import java.util.regex.Matcher;
  * evidence. {@value #STALLED_CONSOLE} ("the console stopped") remains only as the last resort
  * for what the engine cannot classify, after the console-silence bound.
  *
- * <p>Woken by inotify on the VM folder (console writes) and by QEMU's exit, never by polling.
+ * <p>Woken by QEMU's exit and by a verdict at once; the console file is read every
+ * {@value #DEBOUNCE_MS} ms while the guest prints and every {@value #QUIET_POLL_MS} ms while it
+ * is quiet. Not inotify: the serial port reaches the file a few bytes per write, and the JDK's
+ * watch service woke its poller thread for each of them, thousands a boot, an eighth of the
+ * harness's CPU in a boot loop, where every millisecond of it is taken from the guests.
  */
 public final class ConsoleWatcher implements BootWatcher {
 
@@ -53,6 +52,8 @@ public final class ConsoleWatcher implements BootWatcher {
     private static final int OVERLAP = 256;
     /** Coalescing of console writes; far below any stall bound. */
     private static final long DEBOUNCE_MS = 50;
+    /** How often a quiet console is read: far below any stall bound, far above the cost of a read. */
+    static final long QUIET_POLL_MS = 100;
     /**
      * How long QEMU may take to exit after the guest's power-off write. It normally takes
      * milliseconds; QEMU 7.2 sometimes never exits (FINDINGS: 2 of 400 loaded boots). After this
@@ -100,22 +101,18 @@ public final class ConsoleWatcher implements BootWatcher {
     @Override
     public BootOutcome watch(QemuVm vm, BootSpec spec, long startNanos) throws InterruptedException {
         Console console = vm.console();
-        Path dir = console.file().toAbsolutePath().getParent();
         long stallNs = options.stall().toNanos();
         long deadline = startNanos + options.timeout().toNanos();
         CompletableFuture<Decision> verdict = new CompletableFuture<>();
         Watch engine = verdicts == null ? null : new Watch(new Probe(vm.qmp(), new Console(console.file()),
                 ProbeOptions.builder().kernelFiles(options.kernelFiles()).build()), new Watch.Options(Watch.Options.DEFAULT_PERIOD, Watch.Options.DEFAULT_HISTORY, verdicts));
-        try (WatchService ws = dir.getFileSystem().newWatchService()) {
-            dir.register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
-            // QEMU's exit writes nothing to the console: closing the watch service wakes the wait.
-            vm.process().onExit().thenRun(() -> closeQuietly(ws));
+        // QEMU's exit and a verdict end the wait at once; console bytes are read on the next poll.
+        CompletableFuture<Object> woken = CompletableFuture.anyOf(verdict, vm.process().onExit());
+        try {
             if (engine != null) {
-                // A verdict wakes the wait the same way.
                 engine.onChange(d -> {
                     if (d.verdict().isHang() || d.verdict() == Verdict.FIRMWARE_STUCK) {
                         verdict.complete(d);
-                        closeQuietly(ws);
                     }
                 }).start();
             }
@@ -194,41 +191,38 @@ public final class ConsoleWatcher implements BootWatcher {
                     return BootOutcome.hung(STALLED_CONSOLE, milestone(text), ev, secondsSince(startNanos, now));
                 }
                 if (!chunk.isEmpty()) {
-                    // The serial port reaches the file a few bytes per write, each an inotify event:
-                    // let a burst gather before the next read. Waiting on the process, not sleeping,
+                    // The serial port reaches the file a few bytes per write: let a burst gather
+                    // before the next read. Waiting on the process, not sleeping,
                     // so QEMU's exit still ends the wait at once and boot times stay exact.
                     vm.process().waitFor(DEBOUNCE_MS, TimeUnit.MILLISECONDS);
                     continue;
                 }
                 long wake = Math.min(deadline, downAt >= 0 ? downAt + TimeUnit.MILLISECONDS.toNanos(EXIT_GRACE_MS)
                         : succeeded ? deadline : lastProgress + stallNs);
-                long left = Math.max(1, wake - now);
+                long left = Math.max(1, Math.min(wake - now, TimeUnit.MILLISECONDS.toNanos(QUIET_POLL_MS)));
                 try {
-                    WatchKey key = ws.poll(left, TimeUnit.NANOSECONDS);
-                    if (key != null) {
-                        key.pollEvents();
-                        key.reset();
-                    }
-                } catch (ClosedWatchServiceException e) {
-                    if (verdict.isDone()) {
-                        // A verdict and the success marker can cross: the guest printed the marker
-                        // after the samples the verdict was judged on, before this loop read it.
-                        // The marker is progress the verdict did not see: the boot ends as a
-                        // successful one does, at QEMU's exit.
-                        String unread = window.substring(Math.max(0, window.length() - OVERLAP)) + console.poll();
-                        if (!succeeded && options.success().matcher(unread).find()) {
-                            engine.close();
-                            return afterLateSuccess(vm, spec, unread, startNanos, deadline);
-                        }
-                        return fromVerdict(verdict.join(), engine, startNanos);
-                    }
-                    // QEMU exited: wait for the reaper so isAlive() is false, then decide.
-                    vm.process().waitFor(1, TimeUnit.SECONDS);
-                    return decideAfterExit(vm, spec, startNanos);
+                    woken.get(left, TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    continue;
+                } catch (ExecutionException e) {
+                    // Neither future fails; were one to, the exit path below decides.
                 }
+                if (verdict.isDone()) {
+                    // A verdict and the success marker can cross: the guest printed the marker
+                    // after the samples the verdict was judged on, before this loop read it.
+                    // The marker is progress the verdict did not see: the boot ends as a
+                    // successful one does, at QEMU's exit.
+                    String unread = window.substring(Math.max(0, window.length() - OVERLAP)) + console.poll();
+                    if (!succeeded && options.success().matcher(unread).find()) {
+                        engine.close();
+                        return afterLateSuccess(vm, spec, unread, startNanos, deadline);
+                    }
+                    return fromVerdict(verdict.join(), engine, startNanos);
+                }
+                // QEMU exited: wait for the reaper so isAlive() is false, then decide.
+                vm.process().waitFor(1, TimeUnit.SECONDS);
+                return decideAfterExit(vm, spec, startNanos);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot watch " + dir, e);
         } finally {
             if (engine != null) {
                 // Stop sampling before the hang handler (a snapshot) uses the same QMP connection.
@@ -345,13 +339,5 @@ public final class ConsoleWatcher implements BootWatcher {
 
     private static String fmt(double s) {
         return String.format(Locale.ROOT, "%.1f", s);
-    }
-
-    private static void closeQuietly(WatchService ws) {
-        try {
-            ws.close();
-        } catch (IOException ignored) {
-            // the waiting thread sees ClosedWatchServiceException or its own timeout
-        }
     }
 }
