@@ -180,6 +180,9 @@ public final class Probe implements AutoCloseable {
      * nothing may be sent now (the guest is powering off, QEMU is gone).
      */
     public Prefetch prefetch() {
+        // The console first: its power-off line must stop this sample's commands, not the next
+        // one's (QEMU 7.2 can deadlock on exit with a monitor command in flight).
+        readConsole();
         if (mismatch != null || goingDown || !qmp.isOpen()) {
             return null;
         }
