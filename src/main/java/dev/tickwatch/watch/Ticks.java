@@ -152,16 +152,21 @@ final class Ticks {
             members = java.util.List.copyOf(b.members);
         }
         // Every member's commands reach each event loop as one task, each guest's in one write.
-        Transports.held(() -> {
-            for (Batched m : members) {
-                try {
-                    m.begin(due);
-                } catch (RuntimeException e) {
-                    // Its finish meets the same failure and counts it; the batch goes on.
-                    System.getLogger(Ticks.class.getName()).log(System.Logger.Level.DEBUG, "tick begin failed", e);
+        SUBMITTING.readLock().lock();
+        try {
+            Transports.held(() -> {
+                for (Batched m : members) {
+                    try {
+                        m.begin(due);
+                    } catch (RuntimeException e) {
+                        // Its finish meets the same failure and counts it; the batch goes on.
+                        System.getLogger(Ticks.class.getName()).log(System.Logger.Level.DEBUG, "tick begin failed", e);
+                    }
                 }
-            }
-        });
+            });
+        } finally {
+            SUBMITTING.readLock().unlock();
+        }
         finishAsReady(members);
     }
 
@@ -216,6 +221,26 @@ final class Ticks {
                 POOL.execute(members.get(i)::finish);
             }
         }
+    }
+
+    /**
+     * Held by each batch while its members send (their commands leave only when the burst ends,
+     * after each member's {@link Batched#begin} returned): {@link #awaitSent} waits it out.
+     */
+    private static final java.util.concurrent.locks.ReentrantReadWriteLock SUBMITTING =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+    /**
+     * Returns once every batch that was sending has handed its commands over: a watch that
+     * stopped (no begin of it sends any more) and then waited here sends nothing later, though
+     * its last burst was still held back when it stopped. Not from inside a batch's send.
+     */
+    static void awaitSent() {
+        if (SUBMITTING.getReadHoldCount() > 0) {
+            return;
+        }
+        SUBMITTING.writeLock().lock();
+        SUBMITTING.writeLock().unlock();
     }
 
     /** Runs {@code members} as one batch now, on a pool thread, as a due batch runs (for tests). */

@@ -294,6 +294,9 @@ public final class Watch implements AutoCloseable {
                 }
             }
         }
+        // A batch may still hold this watch's last commands back (Transports.held): they go out
+        // when its burst ends. Once that has happened nothing of ours is left to go.
+        Ticks.awaitSent();
         probe.close();
     }
 }
