@@ -30,8 +30,8 @@ final class Checks {
 
     // ---- what QEMU and the console say outright
 
-    static Decision fromQemu(List<Sample> series, Sample last) {
-        LogJson.Report logPanic = firstPanicReport(series);
+    static Decision fromQemu(List<Sample> series, Sample last, Seen seen) {
+        LogJson.Report logPanic = seen.firstPanicReport(series);
         if (last.consolePanic() || "guest-panicked".equals(last.status()) || logPanic != null) {
             List<String> ev = new ArrayList<>();
             if (last.consolePanic()) {
@@ -97,9 +97,9 @@ final class Checks {
         return out;
     }
 
-    static Decision firmwareStuck(List<Sample> series, Sample last, Thresholds t) {
+    static Decision firmwareStuck(List<Sample> series, Sample last, Thresholds t, Seen seen) {
         Sample first = series.get(0);
-        // The wall-clock bound first: it costs nothing, the scan below is over the whole history.
+        // The wall-clock bound first: it costs nothing.
         if (span(first, last) < t.firmware().toNanos()) {
             return null;
         }
@@ -108,7 +108,7 @@ final class Checks {
         // the kernel (stuck or not, that is for the other checks: a watch with HMP alone, no
         // console and no memory, sees nothing else, and is no firmware hang; bench watch-scale's
         // replayed guests all said FIRMWARE_STUCK).
-        if (everKernel(series)) {
+        if (seen.everKernel()) {
             return null;
         }
         // On a starved host the firmware and the decompressor get a sliver of a core: the bound is
@@ -127,25 +127,9 @@ final class Checks {
                         c.rip())), first.hostTimeNs(), last.hostTimeNs());
     }
 
-    /** Whether any sample shows the kernel: a console milestone, a kernel reading, or a vCPU in the kernel image. */
-    static boolean everKernel(List<Sample> series) {
-        for (int i = 0; i < series.size(); i++) {
-            Sample s = series.get(i);
-            if (s.lastMilestone() != null || s.kernel() != null) {
-                return true;
-            }
-            for (int j = 0; j < s.cpus().size(); j++) {
-                if (s.cpus().get(j).inKernelImage()) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
     // ---- spin with interrupts off
 
-    static Decision spinLockup(List<Sample> series, Sample last, Thresholds t) {
+    static Decision spinLockup(List<Sample> series, Sample last, Thresholds t, Seen seen) {
         List<Sample> w = window(series, last, t.spin().toNanos());
         if (w == null) {
             return null;
@@ -153,7 +137,6 @@ final class Checks {
         List<String> evidence = new ArrayList<>();
         List<Integer> spinning = new ArrayList<>();
         int onsetAt = 0;
-        Boolean life = null; // Judge.kernelShowedLife, a scan from the first sample: once, if asked
         for (VcpuSample c : last.cpus()) {
             int cpu = c.cpu();
             // The last sample first: it is in the window, and most of the time it does not spin.
@@ -164,7 +147,7 @@ final class Checks {
             // RIP it had, interrupts off or not. It must have run for half the threshold to count:
             // over the whole unbroken spin, not just the window, so a vCPU that gets a quarter of a
             // host core is still decided (after about twice the threshold), not never.
-            int from = onsetIndex(series, s -> spinsHard(s, cpu));
+            int from = seen.spinFrom(cpu);
             List<Sample> run = series.subList(from, series.size());
             long ran = ranNs(run, cpu);
             if (ran >= 0 && ran < t.spin().toNanos() / 2) {
@@ -173,13 +156,11 @@ final class Checks {
             // Until start_kernel first enables interrupts the kernel runs with IF=0, and it may sit
             // on one rep stos for seconds under TCG on a starved host: before the kernel showed
             // life (jiffies moved, userland), IF=0 is early boot until earlyTooLong's bound.
-            if (life == null) {
-                life = Judge.kernelShowedLife(series);
-            }
-            if (!life && !Judge.isEarlyTooLong(series, cpu, t)) {
+            if (!seen.life() && !Judge.isEarlyTooLong(series, cpu, t)) {
                 continue;
             }
-            if (!stationary(run, cpu)) {
+            int places = seen.spinPlaces(cpu);
+            if (places >= 0 ? run.size() < SPIN_SAMPLES || places > run.size() / 2 : !stationary(run, cpu)) {
                 continue;
             }
             spinning.add(cpu);
@@ -243,15 +224,20 @@ final class Checks {
                     continue;
                 }
                 before = c;
-                String sym = c.ripSymbol();
-                int plus = sym == null ? -1 : sym.indexOf('+');
-                places.add(sym == null ? Long.toHexString(c.rip()) : plus > 0 ? sym.substring(0, plus) : sym);
+                places.add(place(c));
                 if (places.size() > run.size() / 2) {
                     return false; // more places than half of all it could be seen in
                 }
             }
         }
         return seen >= SPIN_SAMPLES && places.size() <= seen / 2;
+    }
+
+    /** Where a spinning vCPU is, as {@link #stationary} counts places: its function when known, else its address. */
+    static String place(VcpuSample c) {
+        String sym = c.ripSymbol();
+        int plus = sym == null ? -1 : sym.indexOf('+');
+        return sym == null ? Long.toHexString(c.rip()) : plus > 0 ? sym.substring(0, plus) : sym;
     }
 
     /** Whether the vCPU at index {@code cpu} spins hard in every sample of {@code w}: a loop, at every sample of every watch. */
@@ -275,7 +261,7 @@ final class Checks {
 
     // ---- timers stopped while idle
 
-    static Decision timerStall(List<Sample> series, Sample last, Thresholds t) {
+    static Decision timerStall(List<Sample> series, Sample last, Thresholds t, Seen seen) {
         List<Sample> w = window(series, last, t.stall().toNanos());
         if (w == null || last.cpus().isEmpty()) {
             return null;
@@ -305,10 +291,10 @@ final class Checks {
                 return null;
             }
             List<String> ev = new ArrayList<>();
-            ev.add(idleLine(series, w, last, allIdle, idleShare));
+            ev.add(idleLine(series, w, last, allIdle, idleShare, seen));
             ev.add(lapicLine(last));
             ev.add("no kernel readings (guest memory not readable): jiffies and kernel timers unknown");
-            Sample onset = onset(series, last, s -> (s.cpus().isEmpty() || allIdle(s)) && lapicIdle(s));
+            Sample onset = series.get(seen.quietFrom());
             Onset o = Onset.of(series, onset, last, false);
             return new Decision(Verdict.TIMER_STALL, "lost-timer", 0.6, ev, o.ns(), last.hostTimeNs(), o.how(),
                     last.hostTimeNs(), Map.of());
@@ -319,7 +305,7 @@ final class Checks {
                 return null;
             }
         }
-        Sample frozenSince = onset(series, last, s -> s.kernel() != null && s.kernel().jiffies() == jiffies);
+        Sample frozenSince = series.get(seen.frozenFrom());
         long frozenNs = last.hostTimeNs() - frozenSince.hostTimeNs();
         double frozenS = seconds(frozenNs);
         boolean lowerBound = frozenSince == series.get(0);
@@ -350,7 +336,7 @@ final class Checks {
         String flavour = storm ? "tick-storm" : "lost-timer";
         Onset o = Onset.of(series, frozenSince, last, true);
         List<String> ev = new ArrayList<>();
-        ev.add(idleLine(series, w, last, allIdle, idleShare));
+        ev.add(idleLine(series, w, last, allIdle, idleShare, seen));
         ev.add(Fmt.format("jiffies frozen at %d for %s", jiffies, o.duration(frozenSince, last)));
         if (storm) {
             ev.add(Fmt.format("local timer interrupts keep coming (%d in %.1f s) but jiffies never advance",
@@ -380,7 +366,7 @@ final class Checks {
     }
 
     /** Every vCPU of {@code s} in HLT with IF=1 (and there are some). */
-    private static boolean allIdle(Sample s) {
+    static boolean allIdle(Sample s) {
         if (s.cpus().isEmpty()) {
             return false;
         }
@@ -394,7 +380,7 @@ final class Checks {
     }
 
     /** Every vCPU of {@code s} with its LAPIC timer known and nothing armed. */
-    private static boolean lapicIdle(Sample s) {
+    static boolean lapicIdle(Sample s) {
         for (VcpuSample c : s.cpus()) {
             if (c.lapic() == null || c.lapic().armed()) {
                 return false;
@@ -404,13 +390,13 @@ final class Checks {
     }
 
     /** A stall's first line: where the vCPUs sleep, and for how long (all idle) or how often (a storm's share). */
-    private static String idleLine(List<Sample> series, List<Sample> w, Sample last, boolean allIdle, double idleShare) {
+    private static String idleLine(List<Sample> series, List<Sample> w, Sample last, boolean allIdle, double idleShare, Seen seen) {
         Set<String> where = last.cpus().stream().filter(c -> c.halted()).map(Checks::where)
                 .collect(Collectors.toCollection(LinkedHashSet::new));
         if (allIdle) {
             // The whole unbroken idle run, not only the window that decided: a snapshot taken 37 s
             // into a stall said "in HLT for 2.0 s" beside "jiffies frozen for 37.1 s".
-            Sample idleSince = onset(series, last, Checks::allIdle);
+            Sample idleSince = series.get(seen.idleFrom());
             return Fmt.format("%s in HLT with IF=1 at %s for %s", allVcpus(last.cpus().size()),
                     String.join(", ", limit(where, 2)), Ktime.seconds(span(idleSince, last), idleSince == series.get(0)));
         }
@@ -442,8 +428,10 @@ final class Checks {
             return false;
         }
         long j = last.kernel().jiffies();
-        for (Sample s : series) {
-            if (s.hostTimeNs() >= from.hostTimeNs() && s.kernel() != null && s.kernel().jiffies() != j) {
+        // From the newest back to the onset (host times only grow): not the whole history.
+        for (int i = series.size() - 1; i >= 0 && series.get(i).hostTimeNs() >= from.hostTimeNs(); i--) {
+            Sample s = series.get(i);
+            if (s.kernel() != null && s.kernel().jiffies() != j) {
                 return false;
             }
         }
@@ -565,18 +553,12 @@ final class Checks {
 
     // ---- tasks sleeping on each other
 
-    static Decision sleepDeadlock(List<Sample> series, Sample last, Thresholds t) {
-        Decision cycle = lockCycle(series, last);
+    static Decision sleepDeadlock(List<Sample> series, Sample last, Thresholds t, Seen seen) {
+        Decision cycle = lockCycle(series, last, seen);
         if (cycle != null) {
             return cycle;
         }
-        Sample withTasks = null;
-        for (int i = series.size() - 1; i >= 0 && withTasks == null; i--) {
-            Sample s = series.get(i);
-            if (s.kernel() != null && s.kernel().blockedTasks() != null) {
-                withTasks = s;
-            }
-        }
+        Sample withTasks = seen.newestTasks(series);
         if (withTasks == null || last.kernel() == null) {
             return null;
         }
@@ -617,19 +599,12 @@ final class Checks {
      * graph torn by a lock changing hands between reads. No threshold to wait out.
      */
     static Decision lockCycle(List<Sample> series, Sample last) {
-        Sample newest = null;
-        Sample before = null;
-        for (int i = series.size() - 1; i >= 0 && before == null; i--) {
-            KernelSample k = series.get(i).kernel();
-            if (k == null || k.lockCycles() == null) {
-                continue;
-            }
-            if (newest == null) {
-                newest = series.get(i);
-            } else {
-                before = series.get(i);
-            }
-        }
+        return lockCycle(series, last, Seen.of(null, series));
+    }
+
+    static Decision lockCycle(List<Sample> series, Sample last, Seen seen) {
+        Sample newest = seen.newestLocks(series);
+        Sample before = seen.locksBefore(series);
         if (before == null || newest.kernel().lockCycles().isEmpty()) {
             return null;
         }
@@ -693,18 +668,6 @@ final class Checks {
             onset = series.get(i);
         }
         return onset;
-    }
-
-    /**
-     * The index of the first sample of the unbroken run, ending at the series' last sample, in
-     * which {@code p} holds; the last's index when it does not hold there either.
-     */
-    static int onsetIndex(List<Sample> series, java.util.function.Predicate<Sample> p) {
-        int at = series.size() - 1;
-        for (int i = series.size() - 1; i >= 0 && p.test(series.get(i)); i--) {
-            at = i;
-        }
-        return at;
     }
 
     static Sample firstWhere(List<Sample> series, java.util.function.Predicate<Sample> p) {

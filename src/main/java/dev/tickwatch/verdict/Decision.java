@@ -18,9 +18,11 @@ import java.util.Objects;
  * @param sinceNs    host time this verdict was first decided; it stays while the verdict holds
  * @param cpus       the CPUs the verdict is about, each with its current pid then (-1 unknown):
  *                   what must change before a held SPIN_LOCKUP or SOFT_LOCKUP ends
+ * @param seen       what the judge saw of the series, so that the next call reads only the new
+ *                   samples ({@link Seen}); null for a decision made elsewhere. Not part of the verdict.
  */
 public record Decision(Verdict verdict, String flavour, double confidence, List<String> evidence, long onsetNs,
-        long decidedNs, String onsetHow, long sinceNs, Map<Integer, Integer> cpus) {
+        long decidedNs, String onsetHow, long sinceNs, Map<Integer, Integer> cpus, Seen seen) {
 
     /** How an onset is estimated when nothing better is known: the sample that first showed the state. */
     public static final String FROM_SAMPLES = "from this watch's samples: the first sample showing the state";
@@ -30,6 +32,12 @@ public record Decision(Verdict verdict, String flavour, double confidence, List<
         confidence = Math.max(0, Math.min(1, confidence));
         onsetHow = Objects.requireNonNullElse(onsetHow, FROM_SAMPLES);
         cpus = Map.copyOf(cpus);
+    }
+
+    /** A decision without what the judge saw: the next judgement reads its series in full. */
+    public Decision(Verdict verdict, String flavour, double confidence, List<String> evidence, long onsetNs,
+            long decidedNs, String onsetHow, long sinceNs, Map<Integer, Integer> cpus) {
+        this(verdict, flavour, confidence, evidence, onsetNs, decidedNs, onsetHow, sinceNs, cpus, null);
     }
 
     /** A first decision: onset estimated from the samples, decided now, about no CPU in particular. */
@@ -49,18 +57,22 @@ public record Decision(Verdict verdict, String flavour, double confidence, List<
     }
 
     Decision withEvidence(List<String> ev) {
-        return new Decision(verdict, flavour, confidence, ev, onsetNs, decidedNs, onsetHow, sinceNs, cpus);
+        return new Decision(verdict, flavour, confidence, ev, onsetNs, decidedNs, onsetHow, sinceNs, cpus, seen);
     }
 
     Decision withOnset(long ns, String how) {
-        return new Decision(verdict, flavour, confidence, evidence, ns, decidedNs, how, sinceNs, cpus);
+        return new Decision(verdict, flavour, confidence, evidence, ns, decidedNs, how, sinceNs, cpus, seen);
     }
 
     Decision withCpus(Map<Integer, Integer> c) {
-        return new Decision(verdict, flavour, confidence, evidence, onsetNs, decidedNs, onsetHow, sinceNs, c);
+        return new Decision(verdict, flavour, confidence, evidence, onsetNs, decidedNs, onsetHow, sinceNs, c, seen);
     }
 
     Decision since(long ns) {
-        return new Decision(verdict, flavour, confidence, evidence, onsetNs, decidedNs, onsetHow, ns, cpus);
+        return new Decision(verdict, flavour, confidence, evidence, onsetNs, decidedNs, onsetHow, ns, cpus, seen);
+    }
+
+    Decision withSeen(Seen s) {
+        return new Decision(verdict, flavour, confidence, evidence, onsetNs, decidedNs, onsetHow, sinceNs, cpus, s);
     }
 }

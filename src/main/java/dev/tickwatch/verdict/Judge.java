@@ -63,14 +63,22 @@ public final class Judge {
 
     /**
      * The verdict for the series (oldest first), given the decision the previous sample got (null
-     * for the first): a hang it held stays until something progresses.
+     * for the first): a hang it held stays until something progresses. The series is the previous
+     * one with new samples appended and, as a sliding history, its oldest dropped; any other is
+     * read in full (see {@link Seen}).
      */
     public static Decision next(Decision previous, List<Sample> series, Thresholds t) {
         if (series.isEmpty()) {
             throw new IllegalArgumentException("no samples");
         }
+        // What the previous call saw of the history: only the samples after it are read again.
+        Seen seen = Seen.of(previous == null ? null : previous.seen(), series);
+        return decide(previous, series, t, seen).withSeen(seen);
+    }
+
+    private static Decision decide(Decision previous, List<Sample> series, Thresholds t, Seen seen) {
         Sample last = series.get(series.size() - 1);
-        Decision fact = Checks.fromQemu(series, last);
+        Decision fact = Checks.fromQemu(series, last, seen);
         if (fact != null) {
             return carry(previous, fact);
         }
@@ -79,21 +87,21 @@ public final class Judge {
             return carry(previous, undecided(last, List.of("series too short: one sample, nothing to compare it with yet"),
                     series));
         }
-        Decision hang = Checks.firmwareStuck(series, last, t);
+        Decision hang = Checks.firmwareStuck(series, last, t, seen);
         if (hang == null) {
-            hang = Checks.spinLockup(series, last, t);
+            hang = Checks.spinLockup(series, last, t, seen);
         }
         if (hang == null) {
-            hang = Checks.timerStall(series, last, t);
+            hang = Checks.timerStall(series, last, t, seen);
         }
         if (hang == null) {
             hang = Checks.softLockup(series, last, t);
         }
         if (hang == null) {
-            hang = Checks.sleepDeadlock(series, last, t);
+            hang = Checks.sleepDeadlock(series, last, t, seen);
         }
         if (hang != null) {
-            return carry(previous, withKernelReports(hang, series));
+            return carry(previous, withKernelReports(hang, series, seen));
         }
         if (held) {
             List<String> ended = ended(previous, series, last, t);
@@ -106,11 +114,11 @@ public final class Judge {
             ev.addAll(context(last));
             return carry(previous, new Decision(Verdict.PROGRESSING, null, 0.8, ev, last.hostTimeNs(), last.hostTimeNs()));
         }
-        Decision p = progressing(series, last, t);
+        Decision p = progressing(series, last, t, seen);
         if (p == null) {
-            p = healthySleep(series, last, t);
+            p = healthySleep(series, last, t, seen);
         }
-        return carry(previous, p != null ? p : undecided(series, last, t));
+        return carry(previous, p != null ? p : undecided(series, last, t, seen));
     }
 
     /** At most this many of the kernel's own reports are quoted in a verdict's evidence. */
@@ -121,7 +129,10 @@ public final class Judge {
      * watchdog, RCU stall detector, hung-task detector, lockdep) quoted after the evidence: the
      * kernel's word beside ours. The newest few; they add to the verdict, they never make it.
      */
-    private static Decision withKernelReports(Decision d, List<Sample> series) {
+    private static Decision withKernelReports(Decision d, List<Sample> series, Seen seen) {
+        if (!seen.anyReport()) {
+            return d;
+        }
         List<dev.tickwatch.guest.log.LogJson.Report> reports = Checks.kernelReports(series, REPORTS_QUOTED);
         if (reports.isEmpty()) {
             return d;
@@ -212,7 +223,7 @@ public final class Judge {
         return out;
     }
 
-    private static Decision progressing(List<Sample> series, Sample last, Thresholds t) {
+    private static Decision progressing(List<Sample> series, Sample last, Thresholds t, Seen seen) {
         List<Sample> w = progressWindow(series, last, t);
         List<String> ev = progress(w);
         double confidence = 0.8;
@@ -222,7 +233,7 @@ public final class Judge {
             }
         }
         if (ev.isEmpty()) {
-            String fw = beforeTheKernel(series, w, t);
+            String fw = beforeTheKernel(series, w, t, seen);
             if (fw == null) {
                 return null;
             }
@@ -237,13 +248,13 @@ public final class Judge {
      * Firmware and the decompressor print nothing and have no kernel to read: before the kernel
      * starts, a vCPU that runs and moves is all the progress there is to see (FIRMWARE_STUCK bounds it).
      */
-    private static String beforeTheKernel(List<Sample> series, List<Sample> w, Thresholds t) {
+    private static String beforeTheKernel(List<Sample> series, List<Sample> w, Thresholds t, Seen seen) {
         // A first kernel reading is not yet a sign of life: jiffies stand still until the timer
         // interrupt is set up (6.1 RT under TCG: 0.6 s of readings, no console, one jiffy).
-        if (w.size() < 2 || kernelShowedLife(series)) {
+        if (w.size() < 2 || seen.life()) {
             return null;
         }
-        if (Checks.everKernel(series)) {
+        if (seen.everKernel()) {
             return earlyKernel(series, w, t);
         }
         Sample a = w.get(0);
@@ -263,7 +274,7 @@ public final class Judge {
      * The kernel runs but cannot be read yet (before the probe's first kernel reading: early
      * boot, per-CPU areas not set up, kallsyms not found yet) and its console may be quiet for
      * seconds. A vCPU that gets CPU time and is seen at three or more different kernel addresses
-     * is booting; a spin shows one to three. Only until the kernel shows life ({@link #kernelShowedLife}),
+     * is booting; a spin shows one to three. Only until the kernel shows life ({@link Seen#life}),
      * and only for {@link #earlyTooLong}'s bound of CPU time.
      */
     private static String earlyKernel(List<Sample> series, List<Sample> w, Thresholds t) {
@@ -301,26 +312,6 @@ public final class Judge {
             }
         }
         return null;
-    }
-
-    /**
-     * The kernel's own signs of life: jiffies that moved between two readings, or userland. Until
-     * then early boot shows only as a vCPU that runs (CPU time, RIPs), bounded by {@link #earlyTooLong}.
-     */
-    static boolean kernelShowedLife(List<Sample> series) {
-        long seen = -1;
-        for (Sample s : series) {
-            if (s.lastMilestone() != null && !s.lastMilestone().equals("kernel")) {
-                return true;
-            }
-            if (s.kernel() != null && s.kernel().jiffies() > 0) {
-                if (seen > 0 && s.kernel().jiffies() != seen) {
-                    return true;
-                }
-                seen = s.kernel().jiffies();
-            }
-        }
-        return false;
     }
 
     /**
@@ -382,7 +373,7 @@ public final class Judge {
      * a lower bound while it sleeps, so this says "not provably overdue": once the sleep outlasts the
      * armed timer by the margin, the stall check takes over.
      */
-    private static Decision healthySleep(List<Sample> series, Sample last, Thresholds t) {
+    private static Decision healthySleep(List<Sample> series, Sample last, Thresholds t, Seen seen) {
         KernelSample k = last.kernel();
         if (k == null || last.cpus().isEmpty() || !Ktime.plausible(k.lastJiffiesUpdateNs())) {
             return null;
@@ -392,7 +383,7 @@ public final class Judge {
                 return null;
             }
         }
-        Sample frozenSince = Checks.onset(series, last, s -> s.kernel() != null && s.kernel().jiffies() == k.jiffies());
+        Sample frozenSince = series.get(seen.frozenFrom());
         long frozenNs = last.hostTimeNs() - frozenSince.hostTimeNs();
         long guestNowAtLeast = k.lastJiffiesUpdateNs() + frozenNs;
         KernelSample.Cpu next = null;
@@ -553,14 +544,14 @@ public final class Judge {
 
     // ---- undecided
 
-    private static Decision undecided(List<Sample> series, Sample last, Thresholds t) {
+    private static Decision undecided(List<Sample> series, Sample last, Thresholds t, Seen seen) {
         List<Sample> w = progressWindow(series, last, t);
         List<String> ev = new ArrayList<>();
         String starved = starved(w, last);
         long spanNs = last.hostTimeNs() - series.get(0).hostTimeNs();
         // Only asked when the host did not starve: it scans the history and formats.
         String early = null;
-        if (starved == null && !kernelShowedLife(series)) {
+        if (starved == null && !seen.life()) {
             for (int i = 0; i < last.cpus().size() && early == null; i++) {
                 early = earlyTooLong(series, last.cpus().get(i).cpu(), t);
             }
