@@ -21,6 +21,7 @@ import dev.tickwatch.qmp.codec.QmpMessage;
 import dev.tickwatch.qmp.codec.QmpReturn;
 import dev.tickwatch.util.Futures;
 import dev.tickwatch.util.Json;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -131,6 +132,11 @@ public final class QmpClient implements AutoCloseable {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+                // Reads of at least 8 KB: an info registers -a reply (4.2 KB for two vCPUs) then
+                // arrives in one read and frames as one line (QmpDecoder.wholeLine). Netty's
+                // default starts at 2 KB and shrinks after a few small replies (LAPIC reads):
+                // the reply came in two or three reads, and went through the brace scan.
+                ch.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(8192, 16384, 65536));
                 ch.pipeline().addLast("qmp-decoder", new QmpDecoder(options.maxObjectLength(),
                         tap == null ? null : f -> tap.accept("S", f)));
                 ch.pipeline().addLast("qmp-encoder", new QmpEncoder(tap == null ? null : f -> tap.accept("C", f)));

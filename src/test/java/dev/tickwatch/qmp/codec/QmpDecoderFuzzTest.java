@@ -143,7 +143,7 @@ class QmpDecoderFuzzTest {
     Arbitrary<List<String>> qmpLines() {
         // Lines as QEMU writes them (compact and with its ", " and ": " spacing), and every way a
         // line can be something else: pretty-printed objects, two on a line, malformed, garbage.
-        Arbitrary<String> text = Arbitraries.strings().withChars("\\\"{}[]\r\n\tRIP=0f:ab ").ofMaxLength(400);
+        Arbitrary<String> text = Arbitraries.strings().withChars("\\\"{}[]\r\n\t\b\fRIP=0f:ab /\u0001\u001f\u007f\u00e9\u20ac").ofMaxLength(400);
         Arbitrary<String> reply = Arbitraries.integers().between(0, 1000).flatMap(id -> text.map(t ->
                 dev.tickwatch.util.Json.compact(dev.tickwatch.util.Json.object().put("return", t).put("id", id))));
         Arbitrary<String> spaced = reply.map(r -> r.replace("\",\"id\":", "\", \"id\": ").replace("{\"return\":", "{\"return\": "));
@@ -154,9 +154,20 @@ class QmpDecoderFuzzTest {
                 "{\"return\": {}} {\"event\": \"STOP\"}");
         Arbitrary<String> bad = Arbitraries.of("{\"return\": }", "{\"a\": 1]", "{\"return\": \"x\" garbage", "{\"return\": 1} junk",
                 "}{", "{}", "{\"unknown\": 1}", "{\"return\": \"unterminated");
+        // Lines that look like an HMP reply and are not quite one, or are one in a form Jackson never writes.
+        Arbitrary<String> odd = Arbitraries.of("{\"return\": \"a\\/b\\u0041\\u00e9\\ud83d\\ude00\\b\\f\", \"id\": 3}",
+                "{\"return\": \"\\x\", \"id\": 1}", "{\"return\": \"a\", \"id\": 01}", "{\"return\": \"a\", \"id\": 1.5}",
+                "{\"return\": \"a\", \"id\": -0}", "{\"return\": \"a\", \"id\": -42}", "{\"return\": \"a\", \"id\": 2147483648}",
+                "{\"return\": \"a\", \"id\": 12345678901234567890}", "{\"return\": \"a\", \"id\": 123456789012345678}",
+                "{\"return\": \"a\", \"id\": \"x\"}", "{\"return\": \"a\"}", "{ \"return\" : \"a\" , \"id\" : 7 } ",
+                "{\"return\": \"tab\there\", \"id\": 2}", "{\"return\": \"a\", \"id\": 1e3}", "{\"return\": \"\\u00\", \"id\": 1}",
+                "{\"return\": \"a\", \"id\": 1, \"x\": 2}", "{\"return\": \"a\", \"id\": }", "{\"return\": \"\\\"}\", \"id\": 5}",
+                "{\"return\": \"a\\\\\", \"id\": 6}", "{\"return\": \"a\" \"id\": 6}", "{\"id\": 1, \"return\": \"a\"}",
+                "{\"return\": \"x\\b\\f\\/\\u0041\\u001f\", \"id\": 3}", "{\"return\": \"x\", \"id\": 1} junk",
+                "{\"return\": \"x\"}{\"return\": \"y\"}", "{\"return\": \"x\"} {}");
         Arbitrary<String> noise = Arbitraries.strings().withChars("{}[]\"\\:, abc0123").ofMaxLength(60);
         return Arbitraries.frequencyOf(Tuple.of(6, reply), Tuple.of(4, spaced), Tuple.of(2, event), Tuple.of(1, pretty),
-                Tuple.of(1, two), Tuple.of(1, bad), Tuple.of(1, noise)).list().ofMaxSize(12);
+                Tuple.of(1, two), Tuple.of(1, bad), Tuple.of(2, odd), Tuple.of(1, noise)).list().ofMaxSize(12);
     }
 
     @Property(tries = 200)
@@ -171,5 +182,33 @@ class QmpDecoderFuzzTest {
         List<Object> scanned = withoutExcerpts(decode(data, everyByte));
         assertEquals(scanned, withoutExcerpts(decode(data, List.of())));
         assertEquals(scanned, withoutExcerpts(decode(data, cuts)));
+    }
+
+    @Property(tries = 300)
+    void aLineReadWithoutJacksonIsWhatJacksonReads(@ForAll("qmpLines") List<String> lines) throws java.io.IOException {
+        for (String line : lines) {
+            byte[] b = (line + "\r\n").getBytes(StandardCharsets.UTF_8);
+            QmpReturn fast = QmpDecoder.textReturn(Unpooled.wrappedBuffer(b), 0, b.length - 1);
+            if (fast != null) {
+                try (com.fasterxml.jackson.core.JsonParser p = dev.tickwatch.util.Json.MAPPER.createParser(b)) {
+                    com.fasterxml.jackson.databind.JsonNode node = dev.tickwatch.util.Json.MAPPER.readTree(p);
+                    assertEquals(null, p.nextToken(), line + ": nothing after the object");
+                    assertEquals(QmpDecoder.classify(node, b), fast, line);
+                }
+            }
+        }
+    }
+
+    @Property(tries = 200)
+    void everyHmpReplyAsQemuWritesItIsReadWithoutJackson(@ForAll("hmpTexts") List<String> texts, @ForAll @IntRange(max = 100_000) int id) {
+        for (String t : texts) {
+            String compact = dev.tickwatch.util.Json.compact(dev.tickwatch.util.Json.object().put("return", t).put("id", id));
+            for (String line : List.of(compact, compact.replace("{\"return\":", "{\"return\": ").replace("\",\"id\":", "\", \"id\": "))) {
+                byte[] b = (line + "\r\n").getBytes(StandardCharsets.UTF_8);
+                QmpReturn fast = QmpDecoder.textReturn(Unpooled.wrappedBuffer(b), 0, b.length - 1);
+                assertEquals(new QmpReturn(com.fasterxml.jackson.databind.node.IntNode.valueOf(id),
+                        com.fasterxml.jackson.databind.node.TextNode.valueOf(t)), fast, line);
+            }
+        }
     }
 }
