@@ -27,6 +27,9 @@ import java.util.Map;
  * as the caller does what {@code Watch} does: the next series is this one with its oldest samples
  * dropped and new ones appended. A series in which the newest sample seen here is not found (no
  * decision before, another series) is read in full.
+ *
+ * <p>Each one is filled in by {@link #of} and never changed after (the next call copies it), so a
+ * decision handed from one sampling thread to the next carries it safely like its other fields.
  */
 public final class Seen {
 
