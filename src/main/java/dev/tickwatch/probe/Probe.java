@@ -86,7 +86,9 @@ public final class Probe implements AutoCloseable {
      * The guest is powering off. QEMU 7.2 can deadlock on exit when a monitor command is in
      * flight as it tears the monitor down (main thread in monitor_cleanup() holding the big lock,
      * vCPU threads waiting for it): seen about once in 20 watched boots. From the kernel's last
-     * console line or QEMU's SHUTDOWN event on, the probe sends QEMU nothing more.
+     * console line, the caller's {@link ProbeOptions#lastWords()} or QEMU's SHUTDOWN event on, the
+     * probe sends QEMU nothing more. The console is read right before each sample's commands go
+     * out, so only a command already in flight when those words appear can still meet the exit.
      */
     private volatile boolean goingDown;
     private String status;
@@ -268,7 +270,8 @@ public final class Probe implements AutoCloseable {
                 milestone = m;
             }
             panic |= consoleTail.indexOf(ConsoleMarkers.KERNEL_PANIC) >= 0;
-            goingDown |= ConsoleMarkers.goingDown(consoleTail);
+            goingDown |= ConsoleMarkers.goingDown(consoleTail)
+                    || options.lastWords() != null && options.lastWords().matcher(consoleTail).find();
             if (consoleTail.length() > 256) {
                 consoleTail.delete(0, consoleTail.length() - 256);
             }

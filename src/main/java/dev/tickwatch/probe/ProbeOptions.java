@@ -2,6 +2,7 @@ package dev.tickwatch.probe;
 
 import dev.tickwatch.guest.KernelFiles;
 import java.time.Duration;
+import java.util.regex.Pattern;
 
 /**
  * How a {@link Probe} samples. Immutable; {@link #builder()} starts from the defaults.
@@ -10,8 +11,12 @@ import java.time.Duration;
  * @param attachPeriod how often to retry attaching to the kernel's memory while it is not yet readable
  * @param readKernel   read kernel state from guest memory at all (false: registers, LAPIC and host side only)
  * @param kernelFiles  the developer's vmlinux / System.map to attach with ({@link KernelFiles#NONE}: memory only)
+ * @param lastWords    a console line after which the guest powers off at once (a boot loop's success
+ *                     marker), or null: once the console shows it, the probe sends QEMU nothing more,
+ *                     as after the kernel's own power-off line
  */
-public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean readKernel, KernelFiles kernelFiles) {
+public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean readKernel, KernelFiles kernelFiles,
+        Pattern lastWords) {
 
     public static final Duration DEFAULT_TASK_PERIOD = Duration.ofSeconds(2);
     public static final Duration DEFAULT_ATTACH_PERIOD = Duration.ofSeconds(2);
@@ -36,6 +41,7 @@ public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean r
         private Duration attachPeriod = DEFAULT_ATTACH_PERIOD;
         private boolean readKernel = true;
         private KernelFiles kernelFiles = KernelFiles.NONE;
+        private Pattern lastWords;
 
         public Builder taskPeriod(Duration d) {
             this.taskPeriod = d;
@@ -57,8 +63,13 @@ public record ProbeOptions(Duration taskPeriod, Duration attachPeriod, boolean r
             return this;
         }
 
+        public Builder lastWords(Pattern p) {
+            this.lastWords = p;
+            return this;
+        }
+
         public ProbeOptions build() {
-            return new ProbeOptions(taskPeriod, attachPeriod, readKernel, kernelFiles);
+            return new ProbeOptions(taskPeriod, attachPeriod, readKernel, kernelFiles, lastWords);
         }
     }
 }

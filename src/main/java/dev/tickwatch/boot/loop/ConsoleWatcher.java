@@ -32,10 +32,12 @@ import java.util.regex.Matcher;
  * for what the engine cannot classify, after the console-silence bound.
  *
  * <p>Woken by QEMU's exit and by a verdict at once; the console file is read every
- * {@value #DEBOUNCE_MS} ms while the guest prints and every {@value #QUIET_POLL_MS} ms while it
- * is quiet. Not inotify: the serial port reaches the file a few bytes per write, and the JDK's
- * watch service woke its poller thread for each of them, thousands a boot, an eighth of the
- * harness's CPU in a boot loop, where every millisecond of it is taken from the guests.
+ * {@value #POLL_MS} ms. Not inotify: the serial port reaches the file a few bytes per write, and
+ * the JDK's watch service woke its poller thread for each of them, thousands a boot, an eighth of
+ * the harness's CPU in a boot loop, where every millisecond of it is taken from the guests. Not
+ * faster either: nothing here needs the console sooner (the boot ends at QEMU's exit, a hang at
+ * the verdict), and the sampling stops at the success marker by itself (the probe reads the
+ * console before each sample's commands: {@link ProbeOptions#lastWords()}).
  */
 public final class ConsoleWatcher implements BootWatcher {
 
@@ -50,15 +52,16 @@ public final class ConsoleWatcher implements BootWatcher {
     private static final int TAIL_LINES = 5;
     /** Characters kept from the previous chunk: markers split across writes are still found. */
     private static final int OVERLAP = 256;
-    /** Coalescing of console writes; far below any stall bound. */
+    /** How often {@link #afterLateSuccess} (a rare path) reads the console. */
     private static final long DEBOUNCE_MS = 50;
     /**
-     * How often a quiet console is read: far below any stall bound, and soon enough after the
-     * success marker that sampling stops before the guest powers off (QEMU 7.2's exit deadlock
-     * with a monitor command in flight: at 100 ms one of two boots hit it). A read costs a
-     * syscall: 50 a second is nothing beside the inotify wake-ups it replaces.
+     * How often the console is read: far below any stall bound and the power-off grace. It was
+     * 20 ms, so that sampling stopped soon after the success marker (QEMU 7.2's exit deadlock with
+     * a monitor command in flight: at 100 ms one of two boots hit it); the probe now checks for
+     * the marker itself before each sample's commands, and these wake-ups were a quarter of the
+     * harness's CPU per boot (issue 17).
      */
-    static final long QUIET_POLL_MS = 20;
+    static final long POLL_MS = 200;
     /**
      * How long QEMU may take to exit after the guest's power-off write. It normally takes
      * milliseconds; QEMU 7.2 sometimes never exits (FINDINGS: 2 of 400 loaded boots). After this
@@ -110,7 +113,8 @@ public final class ConsoleWatcher implements BootWatcher {
         long deadline = startNanos + options.timeout().toNanos();
         CompletableFuture<Decision> verdict = new CompletableFuture<>();
         Watch engine = verdicts == null ? null : new Watch(new Probe(vm.qmp(), new Console(console.file()),
-                ProbeOptions.builder().kernelFiles(options.kernelFiles()).build()), new Watch.Options(Watch.Options.DEFAULT_PERIOD, Watch.Options.DEFAULT_HISTORY, verdicts));
+                ProbeOptions.builder().kernelFiles(options.kernelFiles()).lastWords(quietAfterSuccess ? options.success() : null)
+                        .build()), new Watch.Options(Watch.Options.DEFAULT_PERIOD, Watch.Options.DEFAULT_HISTORY, verdicts));
         // QEMU's exit and a verdict end the wait at once; console bytes are read on the next poll.
         CompletableFuture<Object> woken = CompletableFuture.anyOf(verdict, vm.process().onExit());
         try {
@@ -195,16 +199,11 @@ public final class ConsoleWatcher implements BootWatcher {
                     ev.addAll(lastLines(text));
                     return BootOutcome.hung(STALLED_CONSOLE, milestone(text), ev, secondsSince(startNanos, now));
                 }
-                if (!chunk.isEmpty()) {
-                    // The serial port reaches the file a few bytes per write: let a burst gather
-                    // before the next read. Waiting on the process, not sleeping,
-                    // so QEMU's exit still ends the wait at once and boot times stay exact.
-                    vm.process().waitFor(DEBOUNCE_MS, TimeUnit.MILLISECONDS);
-                    continue;
-                }
+                // Waiting on QEMU's exit and the verdict, not sleeping: either ends the wait at
+                // once, so boot times stay exact.
                 long wake = Math.min(deadline, downAt >= 0 ? downAt + TimeUnit.MILLISECONDS.toNanos(EXIT_GRACE_MS)
                         : succeeded ? deadline : lastProgress + stallNs);
-                long left = Math.max(1, Math.min(wake - now, TimeUnit.MILLISECONDS.toNanos(QUIET_POLL_MS)));
+                long left = Math.max(1, Math.min(wake - now, TimeUnit.MILLISECONDS.toNanos(POLL_MS)));
                 try {
                     woken.get(left, TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
